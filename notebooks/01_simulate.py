@@ -1,0 +1,136 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Simulating the Kob-Andersen liquid
+#
+# Everything downstream (structure, caging potential, local softness, rearrangements) is computed
+# from the trajectories this notebook produces. One execution handles one temperature $T$ and one
+# independent sample; the Makefile runs one copy per (T, sample) of the chosen preset, in parallel.
+#
+# **The model (Eq. 1).** Two species, A (80 %) and B (20 %), of equal mass interact through
+# Lennard-Jones pair potentials
+# $$u_{uv}(r) = 4\epsilon_{uv}\left[\left(\frac{\sigma_{uv}}{r}\right)^{12} - \left(\frac{\sigma_{uv}}{r}\right)^{6}\right],$$
+# with $\epsilon_{AA}=1$, $\epsilon_{AB}=1.5$, $\epsilon_{BB}=0.5$, $\sigma_{AA}=1$, $\sigma_{AB}=0.8$,
+# $\sigma_{BB}=0.88$. The strong, short A-B attraction is what frustrates crystallisation. Each
+# potential is cut at $r^{c}_{uv} = 2.5\,\sigma_{uv}$ and lifted so that it vanishes there,
+# $$U_{uv}(r) = \begin{cases} u_{uv}(r) - u_{uv}(r^{c}_{uv}) & r \le r^{c}_{uv} \\ 0 & r > r^{c}_{uv}. \end{cases}$$
+# Only the energy is shifted: the force $-U'_{uv}$ still drops to zero discontinuously at the cutoff,
+# exactly as in LAMMPS with `pair_modify shift yes`. The number density is $\rho = N/V = 1.2$.
+#
+# **Equations of motion.** We integrate Newton's equations with velocity Verlet (time step
+# $\Delta t = 0.0025$),
+# $$\mathbf v(t+\tfrac{\Delta t}{2}) = \mathbf v(t) + \tfrac{\Delta t}{2m}\mathbf F(t),\quad
+#   \mathbf r(t+\Delta t) = \mathbf r(t) + \Delta t\,\mathbf v(t+\tfrac{\Delta t}{2}),\quad
+#   \mathbf v(t+\Delta t) = \mathbf v(t+\tfrac{\Delta t}{2}) + \tfrac{\Delta t}{2m}\mathbf F(t+\Delta t),$$
+# coupled to a Nosé-Hoover chain of length 3 (Martyna-Tuckerman-Klein) for the canonical ensemble.
+# The first chain variable $\xi_1$ with mass $Q_1 = N_f k_B T\,\tau_T^2$ feels the mismatch between the
+# instantaneous and target kinetic energies,
+# $$\dot\xi_1 = \frac{1}{Q_1}\left(\sum_i m v_i^2 - N_f k_B T\right) - \xi_1\xi_2,\qquad
+#   \dot{\mathbf v}_i = \frac{\mathbf F_i}{m} - \xi_1 \mathbf v_i,$$
+# and each further link thermostats the one before it ($Q_{k>1} = k_B T \tau_T^2$). The damping time
+# is $\tau_T = 100\,\Delta t = 0.25$, the same as LAMMPS `fix nvt ... 0.25`. The chain adds a conserved
+# quantity (the extended energy) whose drift we monitor as a check of the integration.
+#
+# **Protocol.** Random start with overlaps removed, melt at $T = 2$, instantaneous quench to $T$,
+# equilibration, then production. Production writes two frame schedules into GSD files: a dense
+# linear one (for $p_{hop}$) and log-spaced blocks (for correlation functions). Checkpoints make every
+# stage resumable: rerunning this notebook continues an interrupted run and never repeats finished work.
+
+# %% tags=["parameters"]
+preset = "quick"        # quick | paper | seed (softlib.presets)
+T = 0.60                # temperature (eps_AA / k_B)
+sample = 0              # independent sample index (its own seed and start)
+engine = "numba"        # numba (softlib.md) | lammps (softlib.lammps)
+ranks = 1               # MPI ranks for the lammps engine
+N = None                # override the preset's N
+rho = None              # override the density (default 1.2)
+seed = None             # override the seed of this (T, sample)
+t_equilibrate = None    # override the equilibration length (tau)
+t_production = None     # override the production length (tau)
+build_dir = "build"
+data_dir = "data"
+fig_dir = "figures"
+out_dir = None          # default: <build_dir>/<preset>/runs/<tag>
+progress = True
+
+# %%
+import dataclasses
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from softlib import ka, presets, provenance
+
+sns.set_theme(context="notebook", style="ticks")
+overrides = {k: v for k, v in dict(N=N, rho=rho, seed=seed, t_equilibrate=t_equilibrate,
+                                   t_production=t_production).items() if v is not None}
+plan = dataclasses.replace(presets.get_preset(preset).plan(T, sample), **overrides)
+run_dir = Path(out_dir) if out_dir else Path(build_dir) / preset / "runs" / plan.tag
+summary_path = Path(data_dir) / preset / "simulate" / f"{plan.tag}.json"
+print(f"{plan.tag}: N = {plan.N}, rho = {plan.rho}, dt = {plan.dt}")
+print(f"equilibration {plan.t_equilibrate:g} tau, production {plan.t_production:g} tau, "
+      f"dense frames every {plan.dense_interval:g}, log blocks of {plan.log_block:g}")
+
+# %% [markdown]
+# ## The pair potentials
+# The three shifted potentials. The A-B well is the deepest and sits at the shortest distance.
+
+# %%
+r = np.linspace(0.7, 2.8, 400)
+fig, ax = plt.subplots(figsize=(5, 3.4))
+for (u, v), name in zip([(0, 0), (0, 1), (1, 1)], ["AA", "AB", "BB"]):
+    ax.plot(r, ka.pair_potential(r, u, v), label=name)
+ax.set(ylim=(-1.7, 1.5), xlabel=r"$r$ ($\sigma_{AA}$)", ylabel=r"$U_{uv}(r)$ ($\epsilon_{AA}$)")
+ax.axhline(0, color="0.6", lw=0.8)
+ax.legend(title="pair")
+plt.show()
+
+# %% [markdown]
+# ## Run (or resume)
+# `simulate` does nothing when the run is complete (its `run.json` exists), resumes from
+# `checkpoint.npz` when it was interrupted, and starts from scratch otherwise.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if engine == "numba":
+    from softlib.md import simulate
+    run = simulate(plan, run_dir, progress=progress)
+elif engine == "lammps":
+    from softlib.lammps import simulate
+    run = simulate(plan, run_dir, ranks=ranks)
+else:
+    raise ValueError(f"engine must be 'numba' or 'lammps', got {engine!r}")
+print(json.dumps({k: run[k] for k in ("wall_time", "steps_per_second") if k in run}, indent=1))
+
+# %% [markdown]
+# ## Thermodynamic traces
+# Kinetic temperature, potential energy per particle, pressure and the conserved (extended)
+# energy over all stages. After the quench the potential energy relaxes; in production it must
+# fluctuate around a constant.
+
+# %%
+thermo = pd.read_csv(run_dir / "thermo.csv")
+fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex=False)
+for ax, col, lab in zip(axes.flat, ["T", "e_pot", "pressure", "e_conserved"],
+                        [r"$T$", r"$e_{pot}/N$", r"$P$", r"$H_{ext}/N$"]):
+    for stage, grp in thermo.groupby("stage", sort=False):
+        ax.plot(grp["time"], grp[col], lw=0.8, label=stage)
+    ax.set(xlabel=r"time within stage ($\tau$)", ylabel=lab)
+axes[0, 0].axhline(plan.T, color="k", ls=":", lw=1)
+axes[0, 0].legend(fontsize=8)
+fig.tight_layout()
+plt.show()
