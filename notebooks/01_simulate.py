@@ -134,3 +134,95 @@ axes[0, 0].axhline(plan.T, color="k", ls=":", lw=1)
 axes[0, 0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ## Is it equilibrated?
+#
+# Three checks, each with its own noise estimate.
+#
+# **1. Relaxation time.** The self-intermediate scattering function of A particles at the first
+# peak of $S_{AA}(q)$,
+# $$F_s(q,t) = \frac{1}{N_A}\Big\langle \sum_{i\in A} \frac{\sin(q\,|\Delta\mathbf r_i(t)|)}{q\,|\Delta\mathbf r_i(t)|}\Big\rangle,
+#   \qquad q = 7.25,$$
+# (the exact orientational average of $e^{i\mathbf q\cdot\Delta\mathbf r}$), measured on the
+# log-spaced blocks; $\tau_\alpha$ is where it crosses $1/e$. Equilibration must span many
+# $\tau_\alpha$.
+
+# %%
+from softlib import dynamics, equilibration
+
+times_log, species, box, pos_log = dynamics.load_positions(run_dir / "log.gsd")
+t_fs, fs, tau = equilibration.tau_alpha_from_log(times_log, pos_log, species, plan.log_block)
+if not np.isfinite(tau):
+    print(f"WARNING: F_s does not reach 1/e within a log block of {plan.log_block:g} tau: "
+          "tau_alpha is longer than the block; this run cannot be called equilibrated.")
+n_tau_eq = plan.t_equilibrate / tau
+n_tau_prod = plan.t_production / tau
+fig, ax = plt.subplots(figsize=(5, 3.4))
+ax.semilogx(t_fs, fs, "o-", ms=3)
+ax.axhline(np.exp(-1), color="0.5", ls=":")
+ax.axvline(tau, color="C3", ls="--", label=rf"$\tau_\alpha$ = {tau:.3g}")
+ax.set(xlabel=r"$t$ ($\tau$)", ylabel=r"$F_s(q=7.25, t)$", title=f"T = {plan.T:g}")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **2. Stationarity.** A straight line through block averages of $e_{pot}/N$ over production; its
+# total change over the run, in units of its own standard error ($z$), should be small ($z < 3$).
+
+# %%
+prod = thermo[thermo["stage"] == "production"]
+drift = equilibration.energy_drift(prod["time"].to_numpy(), prod["e_pot"].to_numpy(), n_blocks=10)
+
+# %% [markdown]
+# **3. Two halves.** $\tau_\alpha$ and the MSD of A at $t = \tau_\alpha$ from the first and the
+# second half of production (dense frames), each half cut into four sub-blocks whose spread sets the
+# error bar. Disagreement beyond $3\sigma$ means the run was still ageing. When a sub-block is
+# shorter than $3\tau_\alpha$ the test has little power and we say so.
+
+# %%
+times_lin, _, _, pos_lin = dynamics.load_positions(run_dir / "linear.gsd")
+stride = max(1, len(times_lin) // 8000)   # bound memory and cost; keeps >= 8000 frames
+halves = equilibration.halves(times_lin[::stride], pos_lin[::stride], species, tau)
+del pos_lin
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"T = {plan.T:.3f}, sample {plan.sample}, N = {plan.N}")
+print(f"tau_alpha = {tau:.3g} tau")
+print(f"equilibration = {n_tau_eq:.0f} tau_alpha, production = {n_tau_prod:.0f} tau_alpha")
+print(f"e_pot/N = {prod['e_pot'].mean():.3f}, P = {prod['pressure'].mean():.2f}")
+print(f"energy drift over production: {drift['total']:+.1e} +- {drift['total_err']:.0e} (z = {drift['z']:.1f})")
+for h in ("first", "second"):
+    print(f"{h} half: tau_alpha = {halves[h]['tau']:.3g} +- {halves[h]['tau_err']:.1g}, "
+          f"MSD_A(tau_alpha) = {halves[h]['msd_tau']:.3f} +- {halves[h]['msd_tau_err']:.1g}")
+
+# %% [markdown]
+# The verdict combines the three checks. A run that fails any of them is flagged in its summary;
+# downstream notebooks print the flag and leave such a temperature out of fits.
+
+# %%
+checks = {
+    "equilibration_covers_10_tau": bool(np.isfinite(tau) and n_tau_eq >= 10),
+    "no_energy_drift": not drift["drifting"],
+    "halves_agree_tau": bool(halves["tau_compare"]["agree"]) if np.isfinite(halves["tau_compare"]["error"]) else None,
+    "halves_agree_msd": bool(halves["msd_compare"]["agree"]),
+}
+equilibrated = all(v is not False for v in checks.values())
+print("equilibrated:", "yes" if equilibrated else "NO", checks)
+if halves["poor_statistics"]:
+    print(f"note: sub-blocks of {halves['sub_block_length']:.0f} tau are shorter than 3 tau_alpha: "
+          "the two-halves test has little power at this run length")
+
+summary = {
+    "tag": plan.tag, "T": plan.T, "sample": plan.sample, "N": plan.N, "engine": engine,
+    "tau_alpha": tau, "n_tau_equilibration": n_tau_eq, "n_tau_production": n_tau_prod,
+    "e_pot": float(prod["e_pot"].mean()), "e_pot_err": drift["block_std"] / np.sqrt(drift["n_blocks"]),
+    "pressure": float(prod["pressure"].mean()), "temperature": float(prod["T"].mean()),
+    "energy_drift": drift, "halves": halves, "checks": checks, "equilibrated": equilibrated,
+    "fs": {"t": t_fs, "fs": fs},
+    "run_cost": {k: run.get(k) for k in ("wall_time", "steps_per_second", "stage_wall_times") if k in run},
+    "provenance": provenance.provenance(**plan.asdict(), engine=engine, ranks=ranks),
+}
+provenance.write_json(summary_path, summary)
+print("summary written to", summary_path)
