@@ -1,0 +1,392 @@
+"""Kob-Andersen pair forces with Verlet neighbour lists (numba).
+
+Public
+------
+``PairForce(species, box, skin=0.3, nthreads=None)``
+    stateful force field: ``compute(positions) -> (energy, virial, forces)``,
+    rebuilding its :class:`softlib.neighbors.VerletList` when needed
+    (``n_builds``).
+``energy_forces(positions, species, box) -> (energy, forces)``
+    stateless, validated; re-exported as ``softlib.ka.energy_forces``.
+``energy_forces_numpy(positions, species, box)``
+    plain numpy O(N^2) twin for tests and benchmarks.
+``min_pair_distance(positions, box)``, ``check_overlaps(positions, species, box)``
+    detect overlapping particles before a run.
+
+Conventions: energy U = sum over pairs of the shifted, truncated KA potential
+(paper Eq. 1, constants from :mod:`softlib.ka`); virial W = sum over pairs of
+r_ij . f_ij, so that P = (N T + W / 3) / V; forces (N, 3) on each particle.
+
+Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
+---------------------------------------------------------------
+``ka_params() -> params``, float64 (2, 2, 6): per species pair
+    ``[c12, c6, 12 c12, 6 c6, rc^2, shift]`` with c12 = 4 eps sig^12,
+    c6 = 4 eps sig^6; U = c12/r^12 - c6/r^6 - shift for r^2 < rc^2.
+``_compute_serial(pos, species, box, offsets, split, nbrs, params, forces)
+-> (energy, virial)``
+    half-list kernel (Newton's third law); overwrites ``forces`` (N, 3).
+``_compute_parallel(pos, species, box, offsets, split, nbrs, params, bounds,
+fbuf, forces) -> (energy, virial)``
+    the same with ``prange`` over ``len(bounds) - 1`` row chunks
+    (``bounds = neighbors._balance(offsets, nchunks)``), each chunk adding into
+    its own buffer ``fbuf`` (nchunks, N, 3), summed into ``forces`` at the end.
+``neighbors._needs_rebuild``, ``neighbors._build_half``: see
+    :mod:`softlib.neighbors`. A numba step loop does::
+
+        if _needs_rebuild(pos, pos_at_build, box, half_skin2):
+            offsets, split, nbrs = _build_half(pos, species, box, ncell, cut2)
+            pos_at_build[:] = pos
+        e, w = _compute_serial(pos, species, box, offsets, split, nbrs, params, f)
+
+    with ``box``, ``ncell``, ``cut2``, ``half_skin2`` taken from a
+    :class:`PairForce` (``pf.nlist.box``, ``.ncell``, ``.cut2``, ``.half_skin2``)
+    and ``params = pf.params``. ``pos`` must be finite before ``_build_half``.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from . import ka
+from ._checks import as_positions, as_species, check_box_cutoff
+from .neighbors import VerletList, _balance, neighbor_pairs
+
+_NPARAM = 6
+
+
+def ka_params():
+    """Per-species-pair LJ constants, float64 (2, 2, 6); see the module docstring."""
+    p = np.empty((2, 2, _NPARAM))
+    c12 = 4.0 * ka.EPSILON * ka.SIGMA**12
+    c6 = 4.0 * ka.EPSILON * ka.SIGMA**6
+    p[..., 0] = c12
+    p[..., 1] = c6
+    p[..., 2] = 12.0 * c12
+    p[..., 3] = 6.0 * c6
+    p[..., 4] = ka.RCUT**2
+    p[..., 5] = ka.ESHIFT
+    return p
+
+
+_FM = {"contract", "arcp", "nsz", "reassoc"}
+_PAD = 8  # rows are processed in whole 8-lane blocks (AVX-512 doubles)
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
+def _row(x, y, z, fx, fy, fz, i, bx, by, bz, nb, na, pa, pb, tmp):
+    """All pairs (i, nb[q]) of one row; adds -f_ij to f[j] and f_i to f[i].
+
+    ``nb[:na]`` are species-0 partners (constants ``pa``), the rest species 1 (``pb``).
+    The partners' coordinates are first copied into ``tmp`` so that the LJ loop runs
+    on contiguous data and vectorises (LLVM will not emit gathers on AMD Zen);
+    it runs over whole blocks of 8 with the tail masked, then a scalar loop scatters
+    the partners' forces. Returns (U, W) of the row.
+    """
+    m = nb.shape[0]
+    xi, yi, zi = x[i], y[i], z[i]
+    tx, ty, tz = tmp[0], tmp[1], tmp[2]
+    for q in range(m):
+        j = nb[q]
+        tx[q] = x[j]
+        ty[q] = y[j]
+        tz[q] = z[j]
+    ibx, iby, ibz = 1.0 / bx, 1.0 / by, 1.0 / bz
+    a12, a6, a12x, a6x, arc, ash = pa[0], pa[1], pa[2], pa[3], pa[4], pa[5]
+    b12, b6, b12x, b6x, brc, bsh = pb[0], pb[1], pb[2], pb[3], pb[4], pb[5]
+    gx = 0.0
+    gy = 0.0
+    gz = 0.0
+    e = 0.0
+    w = 0.0
+    for q in range((m + _PAD - 1) // _PAD * _PAD):  # tail entries are masked out
+        isa = q < na
+        c12 = a12 if isa else b12
+        c6 = a6 if isa else b6
+        c12x = a12x if isa else b12x
+        c6x = a6x if isa else b6x
+        rc2 = arc if isa else brc
+        sh = ash if isa else bsh
+        dx = xi - tx[q]
+        dy = yi - ty[q]
+        dz = zi - tz[q]
+        dx -= bx * np.rint(dx * ibx)
+        dy -= by * np.rint(dy * iby)
+        dz -= bz * np.rint(dz * ibz)
+        r2 = dx * dx + dy * dy + dz * dz
+        ir2 = 1.0 / r2
+        ir6 = ir2 * ir2 * ir2
+        inside = (r2 < rc2) & (q < m)
+        eu = ir6 * (c12 * ir6 - c6) - sh
+        wp = ir6 * (c12x * ir6 - c6x)
+        e += eu if inside else 0.0
+        w += wp if inside else 0.0
+        fr = wp * ir2 if inside else 0.0  # also kills inf/NaN from stale tail data
+        ux = fr * dx
+        uy = fr * dy
+        uz = fr * dz
+        gx += ux
+        gy += uy
+        gz += uz
+        tx[q] = ux
+        ty[q] = uy
+        tz[q] = uz
+    for q in range(m):
+        j = nb[q]
+        fx[j] -= tx[q]
+        fy[j] -= ty[q]
+        fz[j] -= tz[q]
+    fx[i] += gx
+    fy[i] += gy
+    fz[i] += gz
+    return e, w
+
+
+@njit(cache=True, error_model="numpy")
+def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
+    """Rows r0..r1-1 of the half list; ps, f are (3, N) in sorted order. Returns (U, W)."""
+    # scratch for one row: partners' coordinates, then their forces (finite, zeroed)
+    tmp = np.zeros((3, ps.shape[1] + _PAD))
+    x, y, z = ps[0], ps[1], ps[2]
+    fx, fy, fz = f[0], f[1], f[2]
+    bx, by, bz = box[0], box[1], box[2]
+    e = 0.0
+    w = 0.0
+    for i in range(r0, r1):
+        si = ss[i]
+        e1, w1 = _row(x, y, z, fx, fy, fz, i, bx, by, bz, nbrs[offsets[i]:offsets[i + 1]],
+                      split[i] - offsets[i], params[si, 0], params[si, 1], tmp)
+        e += e1
+        w += w1
+    return e, w
+
+
+@njit(cache=True)
+def _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces):
+    """Half-list kernel, one thread. ``work`` (2, 3, N) scratch; overwrites ``forces``."""
+    n = pos.shape[0]
+    ps = work[0]
+    f = work[1]
+    for k in range(n):
+        q = perm[k]
+        ps[0, k] = pos[q, 0]
+        ps[1, k] = pos[q, 1]
+        ps[2, k] = pos[q, 2]
+    f[:] = 0.0
+    e, w = _rows(ps, ss, box, offsets, split, nbrs, params, f, 0, n)
+    for k in range(n):
+        q = perm[k]
+        forces[q, 0] = f[0, k]
+        forces[q, 1] = f[1, k]
+        forces[q, 2] = f[2, k]
+    return e, w
+
+
+@njit(cache=True, parallel=True)
+def _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
+    """Half-list kernel over ``len(bounds) - 1`` row chunks, one force buffer each.
+
+    ``work`` (nchunks + 1, 3, N) scratch: work[0] sorted positions, work[1 + c] the
+    forces of chunk c.
+    """
+    nchunks = bounds.shape[0] - 1
+    n = pos.shape[0]
+    ps = work[0]
+    for k in prange(n):
+        q = perm[k]
+        ps[0, k] = pos[q, 0]
+        ps[1, k] = pos[q, 1]
+        ps[2, k] = pos[q, 2]
+    ew = np.zeros((nchunks, 8))  # padded rows: no false sharing
+    for c in prange(nchunks):
+        f = work[1 + c]
+        # rows >= bounds[c] only touch particles >= bounds[c] (half list: j > i)
+        f[:, bounds[c]:] = 0.0
+        e, w = _rows(ps, ss, box, offsets, split, nbrs, params, f, bounds[c], bounds[c + 1])
+        ew[c, 0] = e
+        ew[c, 1] = w
+    for k in prange(n):
+        q = perm[k]
+        for d in range(3):
+            s = 0.0
+            for c in range(nchunks):
+                if k >= bounds[c]:
+                    s += work[1 + c, d, k]
+            forces[q, d] = s
+    e = 0.0
+    w = 0.0
+    for c in range(nchunks):
+        e += ew[c, 0]
+        w += ew[c, 1]
+    return e, w
+
+
+@njit(cache=True)
+def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
+    """Forces, energy and virial from a cell-sorted half list (see module doc).
+
+    One chunk (``len(bounds) == 2``) runs the serial kernel, more the parallel one.
+    """
+    if bounds.shape[0] <= 2:
+        return _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces)
+    return _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work,
+                             forces)
+
+
+class PairForce:
+    """Kob-Andersen forces, energy and virial with a self-maintained Verlet list.
+
+    Parameters
+    ----------
+    species : array_like of int, shape (N,)
+        0 (A) or 1 (B).
+    box : float or array_like, shape (3,)
+        Box edge lengths (sigma_AA), each > 2 * 2.5.
+    skin : float
+        Verlet skin (sigma_AA); the list is rebuilt once some particle moved
+        more than skin / 2.
+    nthreads : int, optional
+        1 selects the serial kernel, more the parallel one with that many row
+        chunks; default ``numba.get_num_threads()``.
+
+    Attributes
+    ----------
+    nlist : softlib.neighbors.VerletList
+    params : ndarray (2, 2, 6)
+        Pair constants, see :func:`ka_params`.
+    n_builds : int
+        Number of neighbour-list builds so far.
+    """
+
+    def __init__(self, species, box, skin=0.3, nthreads=None):
+        self.species = as_species(species)
+        self.box = check_box_cutoff(box, ka.RCUT_MAX)
+        n = self.species.size
+        if nthreads is None:
+            nthreads = numba.get_num_threads()
+        self.nthreads = max(1, int(nthreads))
+        self.nlist = VerletList(self.species, self.box, ka.RCUT, skin, nthreads=self.nthreads)
+        self.params = ka_params()
+        self.work = np.zeros((self.nthreads + 1, 3, n))
+        self.bounds = None
+
+    @property
+    def n_builds(self):
+        return self.nlist.n_builds
+
+    def compute(self, positions, out=None):
+        """Energy, virial and forces for one configuration.
+
+        Parameters
+        ----------
+        positions : ndarray, shape (N, 3)
+            Positions (sigma_AA), wrapped or unwrapped.
+        out : ndarray, shape (N, 3), optional
+            Array to write the forces into (avoids an allocation per step).
+
+        Returns
+        -------
+        energy : float
+            Total potential energy (eps_AA).
+        virial : float
+            W = sum over pairs of r_ij . f_ij (eps_AA).
+        forces : ndarray, shape (N, 3)
+            Force on each particle (eps_AA / sigma_AA); ``out`` if given.
+        """
+        pos = positions
+        if not (isinstance(pos, np.ndarray) and pos.dtype == np.float64
+                and pos.flags.c_contiguous and pos.shape == (self.species.size, 3)):
+            pos = as_positions(positions, n=self.species.size)
+        nl = self.nlist
+        if nl.needs_rebuild(pos):
+            nl.build(pos)  # validates (NaN, shape)
+            self.bounds = _balance(nl.offsets, self.nthreads)
+        forces = np.empty((pos.shape[0], 3)) if out is None else out
+        e, w = _compute(pos, nl.perm, nl.species_sorted, self.box, nl.offsets, nl.split,
+                        nl.nbrs, self.params, self.bounds, self.work, forces)
+        return e, w, forces
+
+
+def energy_forces(positions, species, box):
+    """Total KA potential energy and forces of one configuration.
+
+    Parameters
+    ----------
+    positions : array_like, shape (N, 3)
+        Positions (sigma_AA), wrapped or unwrapped; must be finite.
+    species : array_like of int, shape (N,)
+        0 (A) or 1 (B).
+    box : float or array_like, shape (3,)
+        Box edge lengths (sigma_AA), each > 2 * 2.5.
+
+    Returns
+    -------
+    energy : float
+        Total potential energy (eps_AA).
+    forces : ndarray of float64, shape (N, 3)
+        Force on each particle (eps_AA / sigma_AA).
+    """
+    species = as_species(species)
+    pos = as_positions(positions, n=species.size)
+    pf = PairForce(species, box, skin=0.0, nthreads=1)
+    e, _, f = pf.compute(pos)
+    return float(e), f
+
+
+def energy_forces_numpy(positions, species, box):
+    """O(N^2) numpy twin of :func:`energy_forces`, also returning the virial.
+
+    Returns
+    -------
+    energy : float
+    virial : float
+    forces : ndarray, shape (N, 3)
+    """
+    pos = np.asarray(positions, dtype=float)
+    s = np.asarray(species)
+    box = np.broadcast_to(np.asarray(box, dtype=float), (3,))
+    i, j = np.triu_indices(len(pos), k=1)
+    d = pos[i] - pos[j]
+    d -= box * np.rint(d / box)
+    r2 = (d * d).sum(axis=1)
+    si, sj = s[i], s[j]
+    eps, sig, rc = ka.EPSILON[si, sj], ka.SIGMA[si, sj], ka.RCUT[si, sj]
+    inside = r2 < rc * rc
+    sr6 = (sig * sig / r2) ** 3
+    u = np.where(inside, 4 * eps * (sr6 * sr6 - sr6) - ka.ESHIFT[si, sj], 0.0)
+    rf = np.where(inside, 24 * eps * (2 * sr6 * sr6 - sr6), 0.0)  # r . f
+    fvec = (rf / r2)[:, None] * d
+    forces = np.zeros_like(pos)
+    np.add.at(forces, i, fvec)
+    np.add.at(forces, j, -fvec)
+    return float(u.sum()), float(rf.sum()), forces
+
+
+def min_pair_distance(positions, box, cutoff=1.0):
+    """Smallest minimum-image pair distance (sigma_AA), ``inf`` if none below ``cutoff``.
+
+    ``cutoff`` only limits the search (and must be below half the box edge).
+    """
+    _, _, r = neighbor_pairs(positions, box, cutoff)
+    return float(r.min()) if r.size else np.inf
+
+
+def check_overlaps(positions, species, box, factor=0.5):
+    """Raise ValueError if two particles are closer than ``factor * sigma_uv``.
+
+    Returns the smallest ratio r_ij / sigma_uv found (inf if all > 1).
+    """
+    s = as_species(species)
+    pos = as_positions(positions, n=s.size)
+    i, j, r = neighbor_pairs(pos, box, float(ka.SIGMA.max()))
+    if r.size == 0:
+        return np.inf
+    ratio = r / ka.SIGMA[s[i], s[j]]
+    k = int(np.argmin(ratio))
+    if ratio[k] < factor:
+        raise ValueError(
+            f"overlapping particles at start: {i[k]} and {j[k]} are {r[k]:.3g} apart "
+            f"({ratio[k]:.3g} sigma_uv < {factor}); remove overlaps with "
+            "softlib.md.remove_overlaps or start from a lattice"
+        )
+    return float(ratio[k])
