@@ -24,6 +24,8 @@ TMP := $(BUILD)/tmp
 TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags $(PRESET))
 SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
 ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
+# absolute paths: nbval re-executes the notebooks with their folder (build/<preset>/nb) as cwd
+NB_PATHS := -p build_dir $(CURDIR)/build -p data_dir $(CURDIR)/data -p fig_dir $(CURDIR)/figures
 NB_LOG := $(if $(filter paper seed,$(PRESET)),--log-output,)
 
 .PHONY: all paper quick seed setup test test-unit test-notebooks test-slow bench clean distclean simulate analysis
@@ -48,7 +50,7 @@ define run_nb
 	@mkdir -p $(NB) $(TMP)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(TMP)/$(notdir $(2)).src.ipynb $(1)
 	$(VENV)/bin/papermill -k python3 --cwd $(CURDIR) --no-progress-bar $(NB_LOG) \
-	  $(TMP)/$(notdir $(2)).src.ipynb $(TMP)/$(notdir $(2)) -p preset $(PRESET) $(3) $(NB_ARGS)
+	  $(TMP)/$(notdir $(2)).src.ipynb $(TMP)/$(notdir $(2)) -p preset $(PRESET) $(NB_PATHS) $(3) $(NB_ARGS)
 	@mv $(TMP)/$(notdir $(2)) $(2)
 	@rm -f $(TMP)/$(notdir $(2)).src.ipynb
 	@echo "done: $(2)"

@@ -84,8 +84,10 @@ def bench(dt, rng):
     err_w = np.nanmax(np.abs(p - pw) / pw)
     print(f"dt = {dt} tau: h = {h} frames per half-window")
     print(f"  p_hop (prefix sums, numba)      {t_prefix:8.3f} s   {N * F / t_prefix:10.3e} particle-frames/s")
-    print(f"  direct window, numba loop       {t_wnumba:8.3f} s   ratio {t_wnumba / t_prefix:7.1f}x  max rel diff {err_w:.1e}")
-    print(f"  p_hop_direct (numpy)            {t_direct:8.3f} s   ratio {t_direct / t_prefix:7.1f}x  max rel diff {err:.1e}")
+    print(f"  direct window, numba loop       {t_wnumba:8.3f} s   ratio {t_wnumba / t_prefix:7.1f}x  "
+          f"max rel diff {err_w:.1e}")
+    print(f"  p_hop_direct (numpy)            {t_direct:8.3f} s   ratio {t_direct / t_prefix:7.1f}x  "
+          f"max rel diff {err:.1e}")
     print(f"    (numpy timed on {SUBSET} of {F - 2 * h} frames: {t_sub:.3f} s, scaled linearly)")
     return t_direct / t_prefix
 

@@ -118,11 +118,13 @@ def main():
         rows.append(f"| {n} | {label} | {nvec} | {o_sq * 1e3:.1f} ms | {f_sq * 1e3:.0f} ms | {f_sq / o_sq:.1f} "
                     f"| {r_max:.2f} | {o_rdf * 1e3:.2f} ms | {f_rdf * 1e3:.2f} ms | {f_rdf / o_rdf:.1f} | {diff:.1e} |")
         print(rows[-1], flush=True)
-    print("\n| N | frames | k vectors | S(q) ours | S(q) freud | ratio | r_max | g(r) ours | g(r) freud "
+    print("\n| N | frames from | k vectors | S(q) ours | S(q) freud | ratio | r_max | g(r) ours | g(r) freud "
           "| ratio | mean abs diff g_AA |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
-    print(f"threads: numba {__import__('numba').get_num_threads()}, freud {freud.parallel.get_num_threads()}")
+    nt = freud.parallel.get_num_threads() or os.cpu_count()  # freud reports 0 for "all cores"
+    print(f"threads: numba {__import__('numba').get_num_threads()}, freud {nt}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"sq_vs_freud: {min(sq_ratios):.1f}")
     print(f"rdf_vs_freud: {min(rdf_ratios):.1f}")
 

@@ -107,6 +107,14 @@ from softlib.presets import get_preset
 from softlib.provenance import provenance, save_npz, write_json
 from softlib.trajectory import load
 
+# papermill runs us from the repository root (--cwd); nbval starts the kernel in the executed
+# notebook's folder: climb to the root so that the relative folders mean the same in both
+if not Path("softlib").is_dir():
+    for up in Path.cwd().parents:
+        if (up / "softlib").is_dir() and (up / "notebooks").is_dir():
+            os.chdir(up)
+            break
+
 P = get_preset(preset)
 out_data = Path(data_dir) / preset
 out_fig = Path(fig_dir) / preset
@@ -369,7 +377,7 @@ print(f"c0 = {sig(cal['c0'])} +- {sig(cal['c0_err'], 1)}   (1/sigma^2)")
 print(f"c1 = {sig(cal['c1'])} +- {sig(cal['c1_err'], 1)}")
 print(f"a0 = {sig(cal['a0'])} +- {sig(cal['a0_err'], 1)},  a1 = {sig(cal['a1'])} +- {sig(cal['a1_err'], 1)}")
 print(f"b0 = {sig(cal['b0'])} +- {sig(cal['b0_err'], 1)},  b1 = {sig(cal['b1'])} +- {sig(cal['b1_err'], 1)}")
-print("R^2:", {k: round(v, 2) for k, v in cal["r2"].items()})
+print("R^2:", {k: round(v, 3) for k, v in cal["r2"].items()})
 sm = cal["smeared"]
 print(f"smeared (delta = {sm['delta']}): c0 = {sig(sm['c0'])} +- {sig(sm['c0_err'], 1)}, "
       f"c1 = {sig(sm['c1'])} +- {sig(sm['c1_err'], 1)}")

@@ -71,7 +71,6 @@ schedules = ["linear", "log"]
 n_bins = 60               # histogram bins of Fig. 3
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt

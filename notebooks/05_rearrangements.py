@@ -64,7 +64,6 @@ seed = 0
 n_traces = 4             # p_hop traces shown
 
 # %%
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt

@@ -228,9 +228,10 @@ low = pt[f"{T_low:.3f}"]
 fr = low["fractions"]
 cal = read_json(data_out / "calibration.json") if (data_out / "calibration.json").exists() else None
 life = read_json(data_out / "lifetime.json") if (data_out / "lifetime.json").exists() else None
+loc = read_json(data_out / "local_softness.json") if (data_out / "local_softness.json").exists() else None
 
 def pm(d, scale=100, unit=" %"):
-    return f"{scale * d['value']:.0f}{unit} +- {scale * d['error']:.0f}{unit}"
+    return f"{scale * d['value']:.0f}{unit} +- {scale * d['error']:.1g}{unit}"
 
 def p_r_contrast(T):
     p = np.array([np.nan if v is None else v for v in pt[f"{T:.3f}"]["P_R"]], dtype=float)
@@ -243,12 +244,27 @@ if cal is not None:
                  ", ".join(f"R^2({k}) = {v:.3f}" for k, v in r2.items()), "notebook 02"))
 else:
     rows.append(("Fig. 1 linearity (R^2)", "linear", "calibration.json not found", "run notebook 02"))
+if loc is not None:
+    lt = loc.get("per_temperature", {})
+    ts = sorted(lt, key=float)
+    def _stat(T, part, k):
+        return lt[T].get(part, {}).get(k, float("nan"))
+    rows.append(("Fig. 3: P(beta Phi_r) deeper and broader as T falls", "yes",
+                 ", ".join(f"T={float(T):.2f}: mean {sig(_stat(T, 'depth', 'mean'), 3)}, "
+                           f"sd {sig(_stat(T, 'depth', 'std'), 2)}" for T in ts), "notebook 03"))
+    rows.append(("Fig. 3: P(S) at smaller S and narrower as T falls", "yes",
+                 ", ".join(f"T={float(T):.2f}: mean {sig(_stat(T, calibration, 'mean'), 2)}, "
+                           f"sd {sig(_stat(T, calibration, 'std'), 2)}" for T in ts), f"calibration {calibration!r}"))
+else:
+    rows.append(("Fig. 3: P(beta Phi_r), P(S) against T", "shift and width", "local_softness.json not found",
+                 "run notebook 03"))
 if life is not None:
-    taus = {T: {k: v for k, v in d.items() if isinstance(v, (int, float)) and ("tau" in k or "time" in k)}
-            for T, d in life.get("per_temperature", {}).items() if isinstance(d, dict)}
-    txt = "; ".join(f"T={T}: " + ", ".join(f"{k} = {sig(v, 2)}" for k, v in d.items()) for T, d in taus.items())
-    rows.append(("Fig. 4: C_S(t) decays like Q(t), two steps", "similar times", txt or "no times in lifetime.json",
-                 "notebook 04"))
+    entries = life.get("runs") or life.get("per_temperature") or {}
+    txt = "; ".join(f"{tag}: " + ", ".join(f"{k} = {sig(d[k], 2)}" for k in ("tau_C_S", "tau_Q", "tau_alpha")
+                                          if isinstance(d.get(k), (int, float)))
+                    for tag, d in entries.items() if isinstance(d, dict))
+    rows.append(("Fig. 4: C_S(t) decays in two steps like Q(t); their times", "similar times",
+                 txt or "no decay times in lifetime.json", "notebook 04"))
 else:
     rows.append(("Fig. 4: C_S(t) against Q(t)", "similar times", "lifetime.json not found", "run notebook 04"))
 rows += [

@@ -429,12 +429,17 @@ def half_window_frames(times, window=15.0, min_frames=3):
 
 @njit(parallel=True, cache=True)
 def _p_hop_kernel(pos, h):  # pragma: no cover - compiled
-    """p_hop from per-particle prefix sums of r and |r|^2 (relative to r_i(0) to limit cancellation)."""
+    """p_hop from per-particle prefix sums of r and |r|^2 (relative to r_i(0) to limit cancellation).
+
+    The result is built particle-major, (N, F), so that each thread writes contiguous
+    memory, and returned as its (F, N) transpose (a view, no copy).
+    """
     F, N, _ = pos.shape
-    out = np.full((F, N), np.nan)
+    out = np.empty((N, F))
     inv_w = 1.0 / (h + 1.0)
     for i in prange(N):
-        c = np.zeros((F + 1, 4))
+        c = np.empty((F + 1, 4))
+        c[0, :] = 0.0
         x0, y0, z0 = pos[0, i, 0], pos[0, i, 1], pos[0, i, 2]
         for f in range(F):
             dx = pos[f, i, 0] - x0
@@ -444,6 +449,9 @@ def _p_hop_kernel(pos, h):  # pragma: no cover - compiled
             c[f + 1, 1] = c[f, 1] + dy
             c[f + 1, 2] = c[f, 2] + dz
             c[f + 1, 3] = c[f, 3] + dx * dx + dy * dy + dz * dz
+        for f in range(h):  # the window does not fit at the first and last h frames
+            out[i, f] = np.nan
+            out[i, F - 1 - f] = np.nan
         for f in range(h, F - h):
             # U = frames f-h..f -> prefix rows [f-h, f+1); V = frames f..f+h -> [f, f+h+1)
             ux = (c[f + 1, 0] - c[f - h, 0]) * inv_w
@@ -459,8 +467,8 @@ def _p_hop_kernel(pos, h):  # pragma: no cover - compiled
             var_v = max(var_v, 0.0)
             d2 = (ux - vx) ** 2 + (uy - vy) ** 2 + (uz - vz) ** 2
             # <(r - <r>_V)^2>_U = var_U + |<r>_U - <r>_V|^2, and the same with U, V swapped
-            out[f, i] = np.sqrt((var_u + d2) * (var_v + d2))
-    return out
+            out[i, f] = np.sqrt((var_u + d2) * (var_v + d2))
+    return out.T
 
 
 def p_hop(positions, times, window=15.0):
@@ -483,6 +491,7 @@ def p_hop(positions, times, window=15.0):
     Returns
     -------
     (F, N) float64, NaN at the first and last h frames where the window does not fit.
+    Stored particle-major (column ``[:, i]`` is contiguous).
     """
     pos = as_positions(positions, frames=True)
     if np.asarray(times).shape != (pos.shape[0],):

@@ -19,28 +19,35 @@ r_ij . f_ij, so that P = (N T + W / 3) / V; forces (N, 3) on each particle.
 
 Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
 ---------------------------------------------------------------
+The Verlet list works in cell-sorted order (particles sorted by cell at every
+build, for cache locality); ``perm`` maps sorted -> original index, and
+``_compute`` gathers the positions and scatters the forces itself, so callers
+only ever see the original order.
+
 ``ka_params() -> params``, float64 (2, 2, 6): per species pair
     ``[c12, c6, 12 c12, 6 c6, rc^2, shift]`` with c12 = 4 eps sig^12,
     c6 = 4 eps sig^6; U = c12/r^12 - c6/r^6 - shift for r^2 < rc^2.
-``_compute_serial(pos, species, box, offsets, split, nbrs, params, forces)
+``_compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces)
 -> (energy, virial)``
-    half-list kernel (Newton's third law); overwrites ``forces`` (N, 3).
-``_compute_parallel(pos, species, box, offsets, split, nbrs, params, bounds,
-fbuf, forces) -> (energy, virial)``
-    the same with ``prange`` over ``len(bounds) - 1`` row chunks
-    (``bounds = neighbors._balance(offsets, nchunks)``), each chunk adding into
-    its own buffer ``fbuf`` (nchunks, N, 3), summed into ``forces`` at the end.
-``neighbors._needs_rebuild``, ``neighbors._build_half``: see
-    :mod:`softlib.neighbors`. A numba step loop does::
+    pos (N, 3) float64 (wrapped or not), ``perm, ss, offsets, split, nbrs`` from
+    ``neighbors._build_half``, ``bounds = neighbors._balance(offsets, nchunks)``,
+    ``work`` float64 (nchunks, 2, 3, N) scratch; overwrites ``forces`` (N, 3).
+    nchunks = 1 runs serially, more run one prange region with a force buffer per
+    chunk (no write conflicts); both agree to rounding (~1e-13 relative).
 
-        if _needs_rebuild(pos, pos_at_build, box, half_skin2):
-            offsets, split, nbrs = _build_half(pos, species, box, ncell, cut2)
-            pos_at_build[:] = pos
-        e, w = _compute_serial(pos, species, box, offsets, split, nbrs, params, f)
+A numba step loop does (all names from :mod:`softlib.neighbors` and this module,
+the constant arrays from a :class:`PairForce` ``pf``: ``nl = pf.nlist``)::
 
-    with ``box``, ``ncell``, ``cut2``, ``half_skin2`` taken from a
-    :class:`PairForce` (``pf.nlist.box``, ``.ncell``, ``.cut2``, ``.half_skin2``)
-    and ``params = pf.params``. ``pos`` must be finite before ``_build_half``.
+    if _needs_rebuild(pos, pos_at_build, nl.box, nl.half_skin2):
+        perm, ss, offsets, split, nbrs = _build_half(
+            pos, species, nl.box, nl.ncell, nl.runs, nl.nruns, nl.cut2, nchunks)
+        bounds = _balance(offsets, nchunks)
+        pos_at_build[:] = pos
+    e, w = _compute(pos, perm, ss, nl.box, offsets, split, nbrs, pf.params,
+                    bounds, work, forces)
+
+``pos`` must be finite before ``_build_half`` (``_needs_rebuild`` returns True
+on NaN, so check ``np.isfinite(pos).all()`` when it does, and stop the run).
 """
 from __future__ import annotations
 
@@ -162,56 +169,61 @@ def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
 
 
 @njit(cache=True)
-def _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces):
-    """Half-list kernel, one thread. ``work`` (2, 3, N) scratch; overwrites ``forces``."""
+def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
+    """Rows r0..r1-1 with ``buf`` (2, 3, N): sorted positions in, forces out.
+
+    Rows >= r0 only touch particles >= r0 (half list: j > i), so only those are
+    gathered and zeroed. Returns (U, W) of the chunk.
+    """
     n = pos.shape[0]
-    ps = work[0]
-    f = work[1]
-    for k in range(n):
+    ps = buf[0]
+    f = buf[1]
+    for k in range(r0, n):
         q = perm[k]
         ps[0, k] = pos[q, 0]
         ps[1, k] = pos[q, 1]
         ps[2, k] = pos[q, 2]
-    f[:] = 0.0
-    e, w = _rows(ps, ss, box, offsets, split, nbrs, params, f, 0, n)
-    for k in range(n):
-        q = perm[k]
-        forces[q, 0] = f[0, k]
-        forces[q, 1] = f[1, k]
-        forces[q, 2] = f[2, k]
-    return e, w
+    f[:, r0:] = 0.0
+    return _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1)
 
 
 @njit(cache=True, parallel=True)
-def _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
-    """Half-list kernel over ``len(bounds) - 1`` row chunks, one force buffer each.
+def _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, ew):
+    # one parallel region per step: each chunk gathers its own copy of the positions
+    for c in prange(bounds.shape[0] - 1):
+        e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, bounds[c],
+                      bounds[c + 1], work[c])
+        ew[c, 0] = e
+        ew[c, 1] = w
 
-    ``work`` (nchunks + 1, 3, N) scratch: work[0] sorted positions, work[1 + c] the
-    forces of chunk c.
+
+@njit(cache=True)
+def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
+    """Forces, energy and virial from a cell-sorted half list (see module doc).
+
+    ``bounds`` (nchunks + 1,) from ``neighbors._balance``; ``work`` (nchunks, 2, 3, N)
+    scratch. One chunk runs serially, more run in parallel (prange), each into its own
+    force buffer; the buffers are then summed into ``forces`` (N, 3), original order.
     """
     nchunks = bounds.shape[0] - 1
     n = pos.shape[0]
-    ps = work[0]
-    for k in prange(n):
-        q = perm[k]
-        ps[0, k] = pos[q, 0]
-        ps[1, k] = pos[q, 1]
-        ps[2, k] = pos[q, 2]
+    if nchunks == 1:
+        e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
+        for k in range(n):
+            q = perm[k]
+            forces[q, 0] = work[0, 1, 0, k]
+            forces[q, 1] = work[0, 1, 1, k]
+            forces[q, 2] = work[0, 1, 2, k]
+        return e, w
     ew = np.zeros((nchunks, 8))  # padded rows: no false sharing
-    for c in prange(nchunks):
-        f = work[1 + c]
-        # rows >= bounds[c] only touch particles >= bounds[c] (half list: j > i)
-        f[:, bounds[c]:] = 0.0
-        e, w = _rows(ps, ss, box, offsets, split, nbrs, params, f, bounds[c], bounds[c + 1])
-        ew[c, 0] = e
-        ew[c, 1] = w
-    for k in prange(n):
+    _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, ew)
+    for k in range(n):
         q = perm[k]
         for d in range(3):
             s = 0.0
             for c in range(nchunks):
                 if k >= bounds[c]:
-                    s += work[1 + c, d, k]
+                    s += work[c, 1, d, k]
             forces[q, d] = s
     e = 0.0
     w = 0.0
@@ -219,18 +231,6 @@ def _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, 
         e += ew[c, 0]
         w += ew[c, 1]
     return e, w
-
-
-@njit(cache=True)
-def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
-    """Forces, energy and virial from a cell-sorted half list (see module doc).
-
-    One chunk (``len(bounds) == 2``) runs the serial kernel, more the parallel one.
-    """
-    if bounds.shape[0] <= 2:
-        return _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces)
-    return _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work,
-                             forces)
 
 
 class PairForce:
@@ -267,7 +267,7 @@ class PairForce:
         self.nthreads = max(1, int(nthreads))
         self.nlist = VerletList(self.species, self.box, ka.RCUT, skin, nthreads=self.nthreads)
         self.params = ka_params()
-        self.work = np.zeros((self.nthreads + 1, 3, n))
+        self.work = np.zeros((self.nthreads, 2, 3, n))
         self.bounds = None
 
     @property

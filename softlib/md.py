@@ -21,13 +21,11 @@ The conserved quantity of the NVT dynamics is
 
 with eta_k the chain positions and xi_k their velocities.
 
-The steps run inside one numba function (``_run_block``) that calls the
-serial force kernel of :mod:`softlib.forces`; it returns to Python only
-at output events and when the Verlet list must be rebuilt (every ~10-20
-steps), which Python does through the public
-:class:`softlib.neighbors.VerletList`. So the Python cost per step is
-negligible, and the cached step loop never calls a ``parallel=True``
-function (numba 0.68 crashes loading such a cached caller back).
+The steps between two output events run inside one numba function
+(``_run_block``), Verlet-list rebuilds included, so Python costs nothing
+per step. It uses the serial building blocks of :mod:`softlib.forces` and
+:mod:`softlib.neighbors` only: numba 0.68 crashes when it loads a cached
+function whose callees include a ``parallel=True`` function.
 
 Exact restarts: a checkpoint stores positions, velocities, forces, the
 chain state, the step and the RNG state; the neighbour list is rebuilt
@@ -52,8 +50,12 @@ from numba import njit
 
 from . import ka
 from ._checks import as_box, as_positions, as_species, as_temperature, check_box_cutoff
-from .forces import PairForce, _compute_serial
+from .forces import PairForce, _chunk
 from .forces import check_overlaps as _check_overlaps
+from .neighbors import _build_rows, _sort_cells
+
+__all__ = ["Simulation", "simulate", "random_configuration", "remove_overlaps",
+           "check_overlaps", "MIN_SEPARATION", "STAGES", "THERMO_COLUMNS"]
 
 #: smallest allowed pair distance in units of sigma_uv at the start of a run
 MIN_SEPARATION = 0.6
@@ -66,13 +68,75 @@ THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e
 # ---------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------
-# The only raw kernel used from softlib.forces; its call tree must stay free of
-# parallel=True functions (see the module docstring).
+# Serial kernels only. softlib.forces._compute and softlib.neighbors._build_half
+# also contain calls to parallel=True functions, and numba 0.68 crashes when it
+# loads a cached function with such a callee back from its cache. So the step
+# loop calls their serial building blocks (_sort_cells + _build_rows for the
+# list, _chunk for the forces), composed here exactly as in their one-chunk
+# branches; the tests compare the results with the numpy reference forces.
+@njit(cache=True)
+def _nl_build(x, species, box, ncell, runs, nruns, cut2):
+    """Cell-sorted half Verlet list ``(perm, species_sorted, offsets, split, nbrs)``.
+
+    Same list as ``softlib.neighbors._build_half(..., nchunks=1)``; ``x`` must be finite.
+    """
+    n = x.shape[0]
+    perm, start, ps = _sort_cells(x, box, ncell)
+    ss = np.empty(n, dtype=np.int32)
+    for k in range(n):
+        ss[k] = species[perm[k]]
+    rowlen = np.empty(n, dtype=np.int64)
+    na = np.empty(n, dtype=np.int64)
+    cap = 56 * n + 1024  # ~46 pairs per particle at rho = 1.2 with skin 0.3, plus one row
+    count = -1
+    while count < 0:  # -1: the buffer was too short, retry with twice the room
+        buf = np.empty(cap, dtype=np.uint32)
+        count = _build_rows(ps, ss, box, start, runs, nruns, cut2, 0, start.shape[0] - 1,
+                            buf, rowlen, na)
+        cap *= 2
+    offsets = np.empty(n + 1, dtype=np.int64)
+    split = np.empty(n, dtype=np.int64)
+    offsets[0] = 0
+    for i in range(n):
+        split[i] = offsets[i] + na[i]
+        offsets[i + 1] = offsets[i] + rowlen[i]
+    return perm, ss, offsets, split, buf[:count].copy()
+
+
 @njit(cache=True)
 def _nl_forces(x, box, nl, params, work, f):
-    """(energy, virial); forces into ``f``. ``nl`` as set by ``Simulation._rebuild``."""
+    """(energy, virial); forces into ``f`` (original order).
+
+    ``nl`` from :func:`_nl_build`, ``work`` (1, 2, 3, N) scratch of a one-thread
+    PairForce.
+    """
     perm, ss, offsets, split, nbrs = nl
-    return _compute_serial(x, perm, ss, box, offsets, split, nbrs, params, work, f)
+    n = x.shape[0]
+    e, w = _chunk(x, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
+    for k in range(n):
+        q = perm[k]
+        f[q, 0] = work[0, 1, 0, k]
+        f[q, 1] = work[0, 1, 1, k]
+        f[q, 2] = work[0, 1, 2, k]
+    return e, w
+
+
+class _ForceField:
+    """Serial KA forces with a Verlet list: geometry from softlib.forces.PairForce."""
+
+    def __init__(self, species, box, skin):
+        pf = PairForce(species, box, skin=skin, nthreads=1)
+        vl = pf.nlist
+        self.species, self.box = pf.species, pf.box
+        self.geo = (vl.ncell, vl.runs, vl.nruns, vl.cut2)
+        self.half_skin2 = vl.half_skin2
+        self.params, self.work = pf.params, pf.work
+
+    def build(self, x):
+        return _nl_build(x, self.species, self.box, *self.geo)
+
+    def forces(self, x, nl, f):
+        return _nl_forces(x, self.box, nl, self.params, self.work, f)
 
 
 @njit(cache=True)
@@ -127,28 +191,32 @@ def _moved_too_far(x, xref, half_skin2):
 
 
 @njit(cache=True)
-def _run_block(x, v, f, xref, box, half_skin2, params, work, nl, nsteps, mid, dt, nvt,
-               eta, eta_dot, eta_dotdot, q, T, nf, ev):
-    """Advance up to ``nsteps`` velocity-Verlet (+ NHC) steps in place.
+def _run_block(x, v, f, xref, species, box, geo, half_skin2, params, work, nl, nsteps, dt,
+               nvt, eta, eta_dot, eta_dotdot, q, T, nf, stats, ev):
+    """Advance ``nsteps`` velocity-Verlet (+ NHC) steps in place.
 
-    Returns the number of completed steps. When it is less than ``nsteps``
-    the loop stopped inside the next step, after the drift, because the
-    neighbour list must be rebuilt: the caller rebuilds it and calls again
-    with ``mid=True``, which skips the first half of that step. ``ev`` =
-    [energy, virial] of the last force evaluation, updated in place.
+    Rebuilds the list when some particle moved more than skin / 2
+    (``stats[0]`` counts rebuilds). Non-finite positions stop the loop with
+    ``stats[1] = 1``. ``ev`` = [energy, virial] of the last force
+    evaluation, updated in place. Returns the current list.
     """
     half = 0.5 * dt
     n = x.shape[0]
-    for s in range(nsteps):
-        if not (mid and s == 0):
-            if nvt:
-                _nhc_half_step(v, eta, eta_dot, eta_dotdot, q, T, nf, dt)
-            for i in range(n):
-                for d in range(3):
-                    v[i, d] += half * f[i, d]
-                    x[i, d] += dt * v[i, d]
-            if _moved_too_far(x, xref, half_skin2):
-                return s
+    ncell, runs, nruns, cut2 = geo
+    for _ in range(nsteps):
+        if nvt:
+            _nhc_half_step(v, eta, eta_dot, eta_dotdot, q, T, nf, dt)
+        for i in range(n):
+            for d in range(3):
+                v[i, d] += half * f[i, d]
+                x[i, d] += dt * v[i, d]
+        if _moved_too_far(x, xref, half_skin2):
+            if not np.all(np.isfinite(x)):
+                stats[1] = 1
+                return nl
+            nl = _nl_build(x, species, box, ncell, runs, nruns, cut2)
+            xref[:, :] = x
+            stats[0] += 1
         e, w = _nl_forces(x, box, nl, params, work, f)
         ev[0] = e
         ev[1] = w
@@ -157,7 +225,7 @@ def _run_block(x, v, f, xref, box, half_skin2, params, work, nl, nsteps, mid, dt
                 v[i, d] += half * f[i, d]
         if nvt:
             _nhc_half_step(v, eta, eta_dot, eta_dotdot, q, T, nf, dt)
-    return nsteps
+    return nl
 
 
 def _tie_cache(*dispatchers, sources=("md.py", "forces.py", "neighbors.py", "ka.py")):
@@ -180,7 +248,7 @@ def _tie_cache(*dispatchers, sources=("md.py", "forces.py", "neighbors.py", "ka.
             pass
 
 
-_tie_cache(_nl_forces, _run_block)
+_tie_cache(_nl_build, _nl_forces, _run_block)
 
 
 def _run_block_numpy(sim, nsteps):
@@ -271,8 +339,9 @@ def remove_overlaps(positions, species, box, f_tol=10.0, max_iter=20000, max_mov
     species = as_species(species, len(x))
     dt, dt_max, alpha, n_pos = 0.002, 0.02, 0.1, 0
     v = np.zeros_like(x)
-    pf = PairForce(species, box, skin=0.3, nthreads=1)
-    f = pf.compute(x)[2]
+    ff = _ForceField(species, box, skin=0.0)
+    f = np.zeros_like(x)
+    ff.forces(x, ff.build(x), f)
     for _ in range(max_iter):
         fnorm = np.sqrt((f * f).sum(axis=1))
         if fnorm.max() < f_tol:
@@ -293,7 +362,7 @@ def remove_overlaps(positions, species, box, f_tol=10.0, max_iter=20000, max_mov
         if step > max_move:
             dx *= max_move / step
         x += dx
-        f = pf.compute(x)[2]
+        ff.forces(x, ff.build(x), f)
     raise RuntimeError(f"remove_overlaps: max force still {fnorm.max():.3g} after {max_iter} "
                        "iterations; raise max_iter or start from a lattice")
 
@@ -344,9 +413,29 @@ class Simulation:
         Initial velocities instead of Maxwell-Boltzmann; their centre-of-mass
         velocity is removed.
 
+    Attributes
+    ----------
+    step : int
+        Steps done since the start (``time = step * dt``).
+    n_rebuilds : int
+        Verlet-list rebuilds during the run (one more per checkpoint).
+    n_dof : int
+        3 N - 3.
+
     Notes
     -----
     ``positions`` stay unwrapped and in the caller's particle order.
+    Properties (copies or floats): ``positions``, ``velocities``,
+    ``forces``, ``time``, ``potential_energy``, ``kinetic_energy``,
+    ``temperature`` (2 K / N_f), ``pressure``, ``thermostat_energy``,
+    ``conserved_energy``, ``thermostat_state``; ``thermo()`` gives the
+    per-particle row of thermo.csv.
+
+    Examples
+    --------
+    >>> x, s, box = random_configuration(500, seed=1)
+    >>> sim = Simulation(remove_overlaps(x, s, box), s, box, T=1.0, seed=2)
+    >>> sim.run(1000).temperature  # doctest: +SKIP
     """
 
     def __init__(self, positions, species, box, T, dt=0.0025, tdamp=0.25, chain=3,
@@ -390,9 +479,7 @@ class Simulation:
         self.ensemble, self.skin, self.seed = ensemble, float(skin), int(seed)
         self.n_dof = 3 * len(species) - 3
         self._q = np.empty(self.chain)
-        # a serial force field lends its Verlet list, pair constants and scratch space
-        self._pf = PairForce(species, box, skin=self.skin, nthreads=1)
-        self._half_skin2 = (0.5 * self.skin) ** 2
+        self._ff = _ForceField(species, box, self.skin)
 
     def _reset_chain(self):
         """Chain at rest with LAMMPS masses for the current T (also after a change of T)."""
@@ -405,14 +492,12 @@ class Simulation:
         self._eta_dotdot[1:] = -self.T / self._q[1:]  # as LAMMPS FixNH::setup with xi = 0
 
     def _rebuild(self):
-        vl = self._pf.nlist
-        vl.build(self._x)
-        self._nl = (vl.perm, vl.species_sorted, vl.offsets, vl.split, vl.nbrs)
+        self._nl = self._ff.build(self._x)
         self._xref = self._x.copy()
 
     def _compute_forces(self):
         self._f = np.zeros_like(self._x)
-        e, w = _nl_forces(self._x, self.box, self._nl, self._pf.params, self._pf.work, self._f)
+        e, w = self._ff.forces(self._x, self._nl, self._f)
         self._ev = np.array([e, w])
 
     # -- public state -------------------------------------------------------
@@ -504,32 +589,24 @@ class Simulation:
         self._reset_chain()
 
     def _advance(self, nsteps):
-        """Run ``nsteps`` steps in numba (0 only compiles / loads the kernel)."""
+        """Run ``nsteps`` steps in one numba call (0 only compiles / loads the kernel)."""
         nsteps = int(nsteps)
         if nsteps < 0:
             raise ValueError(f"nsteps must be >= 0, got {nsteps}")
-        done, mid = 0, False
-        while True:
-            k = _run_block(self._x, self._v, self._f, self._xref, self.box, self._half_skin2,
-                           self._pf.params, self._pf.work, self._nl, nsteps - done, mid,
-                           self.dt, self.ensemble == "nvt", self._eta, self._eta_dot,
-                           self._eta_dotdot, self._q, self.T, float(self.n_dof), self._ev)
-            done += k
-            if done == nsteps:
-                break
-            if not np.all(np.isfinite(self._x)):
-                self.step += done
-                raise FloatingPointError(
-                    f"the run blew up near step {self.step} (non-finite positions): reduce dt "
-                    "or relax the start with remove_overlaps; resume from the last checkpoint")
-            self._rebuild()
-            self.n_rebuilds += 1
-            mid = True
+        stats = np.zeros(2, dtype=np.int64)
+        ff = self._ff
+        self._nl = _run_block(self._x, self._v, self._f, self._xref, self.species, self.box,
+                              ff.geo, ff.half_skin2, ff.params, ff.work, self._nl, nsteps,
+                              self.dt, self.ensemble == "nvt", self._eta, self._eta_dot,
+                              self._eta_dotdot, self._q, self.T, float(self.n_dof), stats,
+                              self._ev)
+        self.n_rebuilds += int(stats[0])
         self.step += nsteps
-        if not np.isfinite(self._ev[0]):
+        if stats[1] or not np.isfinite(self._ev[0]):
             raise FloatingPointError(
-                f"the run blew up before step {self.step} (non-finite energy): reduce dt or "
-                "relax the start with remove_overlaps; resume from the last checkpoint")
+                f"the run blew up before step {self.step} (non-finite positions or energy): "
+                "reduce dt or relax the start with remove_overlaps; resume from the last "
+                "checkpoint")
 
     def run(self, nsteps, callback=None, every=None, progress=False):
         """Advance ``nsteps`` steps.

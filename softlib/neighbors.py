@@ -8,6 +8,8 @@ Public
     half neighbour list with a skin, rebuilt when the largest displacement since
     the last build exceeds skin / 2 (``needs_rebuild(pos)``, ``build(pos)``,
     ``n_builds``).
+``cell_list(positions, box, cell_min) -> (ncell, cell_start, cell_atoms)``
+    particles binned into cells of edge >= ``cell_min`` (CSR).
 ``cell_grid(box, cell_min)``
     number of cells per axis for cells of edge >= ``cell_min``.
 
@@ -16,19 +18,24 @@ Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
 ``_needs_rebuild(pos, pos_at_build, box, half_skin2) -> bool``
     True when some particle moved (minimum image) by more than
     ``sqrt(half_skin2)`` since ``pos_at_build``, or a position is not finite.
-``_build_half(pos, species, box, ncell, cut2) -> (offsets, split, nbrs)``
-    half list in CSR form. Row ``i`` holds the neighbours ``j > i`` with
-    ``r_ij^2 < cut2[s_i, s_j]``: species-0 neighbours in
-    ``nbrs[offsets[i]:split[i]]``, species-1 neighbours in
-    ``nbrs[split[i]:offsets[i + 1]]`` (so a force kernel reads pair parameters
-    once per row segment instead of once per pair). ``pos`` must be finite;
-    ``ncell`` (3,) int64 from :func:`cell_grid` with cell edge >= sqrt(max cut2).
+``_build_half(pos, species, box, ncell, runs, nruns, cut2, nchunks) ->
+(perm, ss, offsets, split, nbrs)``
+    half list in CSR form over *cell-sorted* indices: ``perm`` (N,) sorted ->
+    original index, ``ss`` (N,) int32 species in sorted order. Row ``i`` holds the
+    partners ``j > i`` with ``r_ij^2 < cut2[ss_i, ss_j]``: species-0 partners in
+    ``nbrs[offsets[i]:split[i]]``, species-1 partners in
+    ``nbrs[split[i]:offsets[i + 1]]`` (uint32). ``ncell``, ``runs``, ``nruns``
+    describe the cell grid and are precomputed by :class:`VerletList`;
+    ``nchunks`` > 1 builds cell ranges in parallel. ``pos`` must be finite.
 ``_balance(offsets, nchunks) -> bounds``
     row boundaries (nchunks + 1,) giving each chunk about the same number of pairs.
 
-The list stores indices in the caller's particle order; no reordering is done
-(at N <= 4000 the positions fit in L2 cache, so cell-order sorting buys little,
-see the report in the benchmark).
+How the build is organised: cells of edge >= (cutoff + skin) / 2 and, for each
+cell, the forward cells (index >= its own, within two cells, pruned by their
+closest distance) merged into runs of consecutive indices. After sorting the
+particles by cell, the candidates of a cell are a few contiguous slices; they are
+copied into one buffer, tested in a branch-free loop that vectorises, and
+compacted into the row.
 """
 from __future__ import annotations
 
@@ -224,9 +231,8 @@ def _sort_cells(pos, box, ncell):
 
 @njit(cache=True, fastmath={"contract", "nsz"})
 def _classify(xi, yi, zi, bx, by, bz, ca, cb, gx, gy, gz, gs, code):
-    """code[q] for the gathered candidates q: 1 = species-0 closer than sqrt(ca),
-    2 = species-1 closer than sqrt(cb), 0 = neither. Branch-free and contiguous,
-    so that it vectorises."""
+    """code[q] = 1 for gathered candidates closer than sqrt(ca) (species 0) or
+    sqrt(cb) (species 1), else 0. Branch-free and contiguous, so that it vectorises."""
     ix, iy, iz = 1.0 / bx, 1.0 / by, 1.0 / bz
     for q in range(gx.shape[0]):
         dx = xi - gx[q]
@@ -236,9 +242,8 @@ def _classify(xi, yi, zi, bx, by, bz, ca, cb, gx, gy, gz, gs, code):
         dy -= by * np.rint(dy * iy)
         dz -= bz * np.rint(dz * iz)
         r2 = dx * dx + dy * dy + dz * dz
-        b = gs[q]
-        c2 = ca if b == 0 else cb
-        code[q] = (r2 < c2) * (b + 1)
+        c2 = ca if gs[q] == 0 else cb
+        code[q] = r2 < c2
 
 
 @njit(cache=True)
@@ -267,11 +272,12 @@ def _build_rows(ps, ss, box, start, runs, nruns, cut2, c0, c1, nbrs, rowlen, na)
         for r in range(nruns[c]):  # runs are sorted: the first one starts at c
             lo = start[runs[c, r, 0]]
             hi = start[runs[c, r, 1]]
-            gx[m:m + hi - lo] = ps[0, lo:hi]
-            gy[m:m + hi - lo] = ps[1, lo:hi]
-            gz[m:m + hi - lo] = ps[2, lo:hi]
-            gs[m:m + hi - lo] = ss[lo:hi]
+            px, py, pz, sp = ps[0, lo:hi], ps[1, lo:hi], ps[2, lo:hi], ss[lo:hi]
             for q in range(hi - lo):
+                gx[m + q] = px[q]
+                gy[m + q] = py[q]
+                gz[m + q] = pz[q]
+                gs[m + q] = sp[q]
                 gj[m + q] = lo + q
             m += hi - lo
         for i in range(start[c], start[c + 1]):
@@ -282,17 +288,20 @@ def _build_rows(ps, ss, box, start, runs, nruns, cut2, c0, c1, nbrs, rowlen, na)
             _classify(ps[0, i], ps[1, i], ps[2, i], bx, by, bz, cut2[si, 0], cut2[si, 1],
                       gx[q0:m], gy[q0:m], gz[q0:m], gs[q0:m], code)
             k0 = k
+            for q in range(m - q0):  # branch-free compaction
+                nbrs[k] = gj[q0 + q]
+                k += code[q]
+            # stable partition of the (short) row by species: 0 first, then 1
+            ka = k0
             kb = 0
-            for q in range(m - q0):  # branch-free compaction into two streams
-                j = gj[q0 + q]
-                cq = code[q]
-                nbrs[k] = j
-                k += cq == 1
+            for q in range(k0, k):
+                j = nbrs[q]
+                nbrs[ka] = j
+                ka += ss[j] == 0
                 tmp[kb] = j
-                kb += cq == 2
-            na[i] = k - k0
-            nbrs[k:k + kb] = tmp[:kb]
-            k += kb
+                kb += ss[j] == 1
+            nbrs[ka:k] = tmp[:kb]
+            na[i] = ka - k0
             rowlen[i] = k - k0
     return k
 
@@ -465,6 +474,27 @@ def neighbor_pairs(positions, box, cutoff):
     i, j, r = _pairs_within(pos, box, cell_grid(box, cutoff), cutoff)
     order = np.lexsort((j, i))
     return i[order], j[order], r[order]
+
+
+def cell_list(positions, box, cell_min):
+    """Bin particles into cells of edge >= ``cell_min`` (periodic, orthorhombic).
+
+    Returns
+    -------
+    ncell : ndarray of int64, shape (3,)
+        Cells per axis; cell (a, b, c) has index ``(a * ncell[1] + b) * ncell[2] + c``.
+    cell_start : ndarray of int64, shape (ncells + 1,)
+    cell_atoms : ndarray of int64, shape (N,)
+        The particles of cell k are ``cell_atoms[cell_start[k]:cell_start[k + 1]]``.
+    """
+    box = as_box(box)
+    cell_min = float(cell_min)
+    if not np.isfinite(cell_min) or cell_min <= 0:
+        raise ValueError(f"cell_min must be a positive number, got {cell_min}")
+    pos = as_positions(positions)
+    ncell = cell_grid(box, cell_min)
+    start, atoms = _bin(pos, box, ncell)
+    return ncell, start, atoms
 
 
 def _neighbor_pairs_numpy(positions, box, cutoff):

@@ -73,28 +73,46 @@ def _counts(species):
 # --------------------------------------------------------------------------- g(r)
 @njit(cache=True, parallel=True)
 def _rdf_counts(pos, species, box, r_max, dr, nbins, nchunks):
-    """Histogram of unordered pair distances per pair type (3, nbins), all pairs, minimum image."""
+    """Histogram of unordered pair distances per pair type (3, nbins), all pairs, minimum image.
+
+    ``pos`` must be wrapped into [0, L) per axis: the minimum image is then one compare per axis.
+    """
     n = pos.shape[0]
     hist = np.zeros((nchunks, 3, nbins), dtype=np.int64)
     r2max = r_max * r_max
     inv = 1.0 / dr
+    lx, ly, lz = box[0], box[1], box[2]
+    hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
+    x = pos[:, 0].copy()
+    y = pos[:, 1].copy()
+    z = pos[:, 2].copy()
     for c in prange(nchunks):
+        h = hist[c]
         # interleaved rows balance the triangular loop between threads
         for i in range(c, n, nchunks):
             si = species[i]
-            xi, yi, zi = pos[i, 0], pos[i, 1], pos[i, 2]
+            xi, yi, zi = x[i], y[i], z[i]
             for j in range(i + 1, n):
-                dx = pos[j, 0] - xi
-                dy = pos[j, 1] - yi
-                dz = pos[j, 2] - zi
-                dx -= box[0] * np.rint(dx / box[0])
-                dy -= box[1] * np.rint(dy / box[1])
-                dz -= box[2] * np.rint(dz / box[2])
+                dx = x[j] - xi
+                dy = y[j] - yi
+                dz = z[j] - zi
+                if dx > hx:
+                    dx -= lx
+                elif dx < -hx:
+                    dx += lx
+                if dy > hy:
+                    dy -= ly
+                elif dy < -hy:
+                    dy += ly
+                if dz > hz:
+                    dz -= lz
+                elif dz < -hz:
+                    dz += lz
                 d2 = dx * dx + dy * dy + dz * dz
                 if d2 < r2max:
                     b = int(np.sqrt(d2) * inv)
                     if b < nbins:
-                        hist[c, si + species[j], b] += 1
+                        h[si + species[j], b] += 1
     return hist.sum(axis=0)
 
 
@@ -160,7 +178,7 @@ def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
     nchunks = 4 * numba.get_num_threads()
     for chunk in chunks:
         for p in chunk:
-            hist += _rdf_counts(np.ascontiguousarray(p), s, b, r_max, dr, nbins, nchunks)
+            hist += _rdf_counts(np.ascontiguousarray(p % b), s, b, r_max, dr, nbins, nchunks)
     edges = dr * np.arange(nbins + 1)
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     volume = float(np.prod(b))

@@ -143,3 +143,14 @@ def test_write_json_is_atomic_and_carries_provenance(tmp_path):
     assert data["p"]["parameters"] == {"T": 0.5}
     assert "numpy" in data["p"]["versions"] and data["p"]["git_revision"]
     assert not list(out.parent.glob("*.tmp"))
+
+
+def test_atomic_write_gives_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "c.json"
+    provenance.write_json(out, {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -104,8 +104,9 @@ def test_step_loop_matches_numpy_twin(liquid, ensemble):
     """The numba block (Verlet list, serial kernel) equals a numpy all-pairs integration."""
     x, v, s, box = liquid
     sim = md.Simulation(x, s, box, 0.8, velocities=v, ensemble=ensemble)
-    xr, vr, eta, eta_dot = md._run_block_numpy(sim, 40)
-    sim.run(40)
+    xr, vr, eta, eta_dot = md._run_block_numpy(sim, 60)
+    sim.run(60)
+    assert sim.n_rebuilds >= 2  # the list was rebuilt inside the loop
     np.testing.assert_allclose(sim.positions, xr, rtol=0, atol=1e-10)
     np.testing.assert_allclose(sim.velocities, vr, rtol=0, atol=1e-9)
     if ensemble == "nvt":

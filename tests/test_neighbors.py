@@ -8,6 +8,7 @@ from softlib.neighbors import (
     _balance,
     _neighbor_pairs_numpy,
     cell_grid,
+    cell_list,
     neighbor_pairs,
 )
 
@@ -152,8 +153,18 @@ def test_rebuild_on_nan_and_balance():
     assert max(per) - min(per) <= 2 * np.diff(vl.offsets).max()
 
 
-def test_cell_grid():
+def test_cell_grid_and_list():
     np.testing.assert_array_equal(cell_grid([10.0, 5.0, 2.6], 2.6), [3, 1, 1])
+    rng = np.random.default_rng(4)
+    box = np.array([7.0, 5.0, 9.5])
+    pos = rng.uniform(-10, 10, (200, 3))  # unwrapped
+    ncell, start, atoms = cell_list(pos, box, 2.4)
+    np.testing.assert_array_equal(ncell, [2, 2, 3])
+    np.testing.assert_array_equal(np.sort(atoms), np.arange(200))
+    idx = np.floor(np.mod(pos, box) / (box / ncell)).astype(int)
+    want = (idx[:, 0] * ncell[1] + idx[:, 1]) * ncell[2] + idx[:, 2]
+    for c in range(ncell.prod()):
+        np.testing.assert_array_equal(atoms[start[c]:start[c + 1]], np.nonzero(want == c)[0])
 
 
 @pytest.mark.parametrize(
