@@ -7,7 +7,7 @@ One run (a :class:`softlib.presets.RunPlan`) goes through five stages:
     random ... overlap``), A atoms first (ids 1..N_A, type 1), then B (type 2),
     followed by an energy minimisation that removes the remaining close contacts;
 ``melt``
-    Maxwell-Boltzmann velocities at ``T_melt`` (seed ``plan.seed``) and
+    Maxwell-Boltzmann velocities at ``T_melt`` (seed derived from ``plan.seed``) and
     Nose-Hoover NVT at ``T_melt`` for ``t_melt``;
 ``quench``
     instantaneous: velocities rescaled to ``T`` (zero steps);
@@ -19,9 +19,11 @@ One run (a :class:`softlib.presets.RunPlan`) goes through five stages:
     production step, time = step * dt).
 
 Every stage restarts the step counter at 0 (``reset_timestep``); ``thermo.csv``
-holds per-particle energies every ``thermo_interval``. Stages are cut into
+holds per-particle energies every ``thermo_interval`` for the stages melt,
+equilibrate and production (the same rows as :func:`softlib.md.simulate`). Stages are cut into
 segments of ``checkpoint_interval``; after each segment a LAMMPS restart file
-and ``checkpoint.json`` (stage, step, wall times) are written, so an
+(``checkpoint_<stage>_<step>.restart``, the numba engine's ``checkpoint.npz``
+counterpart) and ``checkpoint.json`` (stage, step, wall times) are written, so an
 interrupted run resumes from its last checkpoint (trajectory and thermo rows
 written after it are dropped and written again). ``run.json`` is written last
 and marks the run complete.
@@ -46,9 +48,9 @@ from pathlib import Path
 import numpy as np
 
 from . import ka
+from ._checks import as_temperature
 from .gsdio import GSDWriter, truncate_after
 from .provenance import provenance, read_json, write_json
-from ._checks import as_temperature
 from .schedule import _nsteps, plan_steps
 
 STAGES = ("minimize", "melt", "quench", "equilibrate", "production")

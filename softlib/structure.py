@@ -20,6 +20,8 @@ The hot loops are numba kernels; each has a plain numpy twin
 """
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -71,23 +73,32 @@ def _counts(species):
 
 
 # --------------------------------------------------------------------------- g(r)
-@njit(cache=True, parallel=True)
-def _rdf_counts(pos, species, box, r_max, dr, nbins, nchunks):
+def _renamed(f, name):
+    """A copy of f under another name: numba's on-disk cache is keyed by the function's name."""
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    return g
+
+
+def _rdf_counts_py(pos, species, box, r_max, dr, nbins, nchunks):
     """Histogram of unordered pair distances per pair type (3, nbins), all pairs, minimum image.
 
-    ``pos`` must be wrapped into [0, L) per axis: the minimum image is then one compare per axis.
+    Two passes per row i: the bin indices of all j > i first (branch-free, so the compiler
+    vectorises it), then the scatter into the histogram; bin ``nbins`` collects everything
+    beyond the last bin and is dropped. ``r_max`` is implied by ``nbins * dr``.
     """
     n = pos.shape[0]
-    hist = np.zeros((nchunks, 3, nbins), dtype=np.int64)
-    r2max = r_max * r_max
+    hist = np.zeros((nchunks, 3, nbins + 1), dtype=np.int64)
+    buf = np.empty((nchunks, n), dtype=np.int64)
     inv = 1.0 / dr
     lx, ly, lz = box[0], box[1], box[2]
-    hx, hy, hz = 0.5 * lx, 0.5 * ly, 0.5 * lz
+    ix, iy, iz = 1.0 / lx, 1.0 / ly, 1.0 / lz
     x = pos[:, 0].copy()
     y = pos[:, 1].copy()
     z = pos[:, 2].copy()
     for c in prange(nchunks):
         h = hist[c]
+        b = buf[c]
         # interleaved rows balance the triangular loop between threads
         for i in range(c, n, nchunks):
             si = species[i]
@@ -96,24 +107,21 @@ def _rdf_counts(pos, species, box, r_max, dr, nbins, nchunks):
                 dx = x[j] - xi
                 dy = y[j] - yi
                 dz = z[j] - zi
-                if dx > hx:
-                    dx -= lx
-                elif dx < -hx:
-                    dx += lx
-                if dy > hy:
-                    dy -= ly
-                elif dy < -hy:
-                    dy += ly
-                if dz > hz:
-                    dz -= lz
-                elif dz < -hz:
-                    dz += lz
-                d2 = dx * dx + dy * dy + dz * dz
-                if d2 < r2max:
-                    b = int(np.sqrt(d2) * inv)
-                    if b < nbins:
-                        h[si + species[j], b] += 1
-    return hist.sum(axis=0)
+                dx -= lx * np.rint(dx * ix)
+                dy -= ly * np.rint(dy * iy)
+                dz -= lz * np.rint(dz * iz)
+                b[j] = min(int(np.sqrt(dx * dx + dy * dy + dz * dz) * inv), nbins)
+            for j in range(i + 1, n):
+                h[si + species[j], b[j]] += 1
+    return hist.sum(axis=0)[:, :nbins]
+
+
+#: the kernel, threaded over interleaved row chunks
+_rdf_counts = njit(cache=True, parallel=True)(_rdf_counts_py)
+#: the same kernel on one thread: below this many particles a frame takes about a millisecond
+#: and waking threads (or waiting for one descheduled on a busy machine) costs more than it saves
+_rdf_counts_serial = njit(cache=True)(_renamed(_rdf_counts_py, "_rdf_counts_serial"))
+_SERIAL_BELOW = 2000
 
 
 def _rdf_counts_numpy(pos, species, box, r_max, dr, nbins):
@@ -175,10 +183,11 @@ def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
         raise ValueError(f"r_max = {r_max} is smaller than one bin dr = {dr}")
     n = _counts(s)
     hist = np.zeros((3, nbins), dtype=np.int64)
-    nchunks = 4 * numba.get_num_threads()
+    kernel, nchunks = ((_rdf_counts_serial, 1) if len(s) < _SERIAL_BELOW
+                       else (_rdf_counts, 4 * numba.get_num_threads()))
     for chunk in chunks:
         for p in chunk:
-            hist += _rdf_counts(np.ascontiguousarray(p % b), s, b, r_max, dr, nbins, nchunks)
+            hist += kernel(np.ascontiguousarray(p), s, b, r_max, dr, nbins, nchunks)
     edges = dr * np.arange(nbins + 1)
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     volume = float(np.prod(b))
