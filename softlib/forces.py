@@ -31,7 +31,7 @@ only ever see the original order.
 -> (energy, virial)``
     pos (N, 3) float64 (wrapped or not), ``perm, ss, offsets, split, nbrs`` from
     ``neighbors._build_half``, ``bounds = neighbors._balance(offsets, nchunks)``,
-    ``work`` float64 (nchunks, 2, 3, N) scratch; overwrites ``forces`` (N, 3).
+    ``work`` float64 (nchunks, 2, N, 3) scratch; overwrites ``forces`` (N, 3).
     nchunks = 1 runs serially, more run one prange region with a force buffer per
     chunk (no write conflicts); both agree to rounding (~1e-13 relative).
 
@@ -77,11 +77,11 @@ def ka_params():
 
 
 _FM = {"contract", "arcp", "nsz", "reassoc"}
-_PAD = 8  # rows are processed in whole 8-lane blocks (AVX-512 doubles)
+_PAD = 8  # rows are processed in whole blocks of 8 (one AVX-512 register of doubles)
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row(x, y, z, fx, fy, fz, i, bx, by, bz, nb, na, pa, pb, tmp):
+def _row(ps, f, i, bx, by, bz, nb, na, pa, pb, tmp):
     """All pairs (i, nb[q]) of one row; adds -f_ij to f[j] and f_i to f[i].
 
     ``nb[:na]`` are species-0 partners (constants ``pa``), the rest species 1 (``pb``).
@@ -91,13 +91,13 @@ def _row(x, y, z, fx, fy, fz, i, bx, by, bz, nb, na, pa, pb, tmp):
     the partners' forces. Returns (U, W) of the row.
     """
     m = nb.shape[0]
-    xi, yi, zi = x[i], y[i], z[i]
+    xi, yi, zi = ps[i, 0], ps[i, 1], ps[i, 2]
     tx, ty, tz = tmp[0], tmp[1], tmp[2]
     for q in range(m):
         j = nb[q]
-        tx[q] = x[j]
-        ty[q] = y[j]
-        tz[q] = z[j]
+        tx[q] = ps[j, 0]
+        ty[q] = ps[j, 1]
+        tz[q] = ps[j, 2]
     ibx, iby, ibz = 1.0 / bx, 1.0 / by, 1.0 / bz
     a12, a6, a12x, a6x, arc, ash = pa[0], pa[1], pa[2], pa[3], pa[4], pa[5]
     b12, b6, b12x, b6x, brc, bsh = pb[0], pb[1], pb[2], pb[3], pb[4], pb[5]
@@ -140,28 +140,26 @@ def _row(x, y, z, fx, fy, fz, i, bx, by, bz, nb, na, pa, pb, tmp):
         tz[q] = uz
     for q in range(m):
         j = nb[q]
-        fx[j] -= tx[q]
-        fy[j] -= ty[q]
-        fz[j] -= tz[q]
-    fx[i] += gx
-    fy[i] += gy
-    fz[i] += gz
+        f[j, 0] -= tx[q]
+        f[j, 1] -= ty[q]
+        f[j, 2] -= tz[q]
+    f[i, 0] += gx
+    f[i, 1] += gy
+    f[i, 2] += gz
     return e, w
 
 
 @njit(cache=True, error_model="numpy")
 def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
-    """Rows r0..r1-1 of the half list; ps, f are (3, N) in sorted order. Returns (U, W)."""
+    """Rows r0..r1-1 of the half list; ps, f are (N, 3) in sorted order. Returns (U, W)."""
     # scratch for one row: partners' coordinates, then their forces (finite, zeroed)
-    tmp = np.zeros((3, ps.shape[1] + _PAD))
-    x, y, z = ps[0], ps[1], ps[2]
-    fx, fy, fz = f[0], f[1], f[2]
+    tmp = np.zeros((3, ps.shape[0] + _PAD))
     bx, by, bz = box[0], box[1], box[2]
     e = 0.0
     w = 0.0
     for i in range(r0, r1):
         si = ss[i]
-        e1, w1 = _row(x, y, z, fx, fy, fz, i, bx, by, bz, nbrs[offsets[i]:offsets[i + 1]],
+        e1, w1 = _row(ps, f, i, bx, by, bz, nbrs[offsets[i]:offsets[i + 1]],
                       split[i] - offsets[i], params[si, 0], params[si, 1], tmp)
         e += e1
         w += w1
@@ -170,7 +168,7 @@ def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
 
 @njit(cache=True)
 def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
-    """Rows r0..r1-1 with ``buf`` (2, 3, N): sorted positions in, forces out.
+    """Rows r0..r1-1 with ``buf`` (2, N, 3): sorted positions in, forces out.
 
     Rows >= r0 only touch particles >= r0 (half list: j > i), so only those are
     gathered and zeroed. Returns (U, W) of the chunk.
@@ -180,10 +178,10 @@ def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
     f = buf[1]
     for k in range(r0, n):
         q = perm[k]
-        ps[0, k] = pos[q, 0]
-        ps[1, k] = pos[q, 1]
-        ps[2, k] = pos[q, 2]
-    f[:, r0:] = 0.0
+        ps[k, 0] = pos[q, 0]
+        ps[k, 1] = pos[q, 1]
+        ps[k, 2] = pos[q, 2]
+    f[r0:] = 0.0
     return _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1)
 
 
@@ -201,7 +199,7 @@ def _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, w
 def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
     """Forces, energy and virial from a cell-sorted half list (see module doc).
 
-    ``bounds`` (nchunks + 1,) from ``neighbors._balance``; ``work`` (nchunks, 2, 3, N)
+    ``bounds`` (nchunks + 1,) from ``neighbors._balance``; ``work`` (nchunks, 2, N, 3)
     scratch. One chunk runs serially, more run in parallel (prange), each into its own
     force buffer; the buffers are then summed into ``forces`` (N, 3), original order.
     """
@@ -211,9 +209,9 @@ def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, for
         e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
         for k in range(n):
             q = perm[k]
-            forces[q, 0] = work[0, 1, 0, k]
-            forces[q, 1] = work[0, 1, 1, k]
-            forces[q, 2] = work[0, 1, 2, k]
+            forces[q, 0] = work[0, 1, k, 0]
+            forces[q, 1] = work[0, 1, k, 1]
+            forces[q, 2] = work[0, 1, k, 2]
         return e, w
     ew = np.zeros((nchunks, 8))  # padded rows: no false sharing
     _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, ew)
@@ -223,7 +221,7 @@ def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, for
             s = 0.0
             for c in range(nchunks):
                 if k >= bounds[c]:
-                    s += work[c, 1, d, k]
+                    s += work[c, 1, k, d]
             forces[q, d] = s
     e = 0.0
     w = 0.0
@@ -267,7 +265,7 @@ class PairForce:
         self.nthreads = max(1, int(nthreads))
         self.nlist = VerletList(self.species, self.box, ka.RCUT, skin, nthreads=self.nthreads)
         self.params = ka_params()
-        self.work = np.zeros((self.nthreads, 2, 3, n))
+        self.work = np.zeros((self.nthreads, 2, n, 3))
         self.bounds = None
 
     @property
@@ -301,9 +299,20 @@ class PairForce:
         if nl.needs_rebuild(pos):
             nl.build(pos)  # validates (NaN, shape)
             self.bounds = _balance(nl.offsets, self.nthreads)
-        forces = np.empty((pos.shape[0], 3)) if out is None else out
+        if out is None:
+            forces = np.empty((pos.shape[0], 3))
+        elif (isinstance(out, np.ndarray) and out.dtype == np.float64
+              and out.flags.c_contiguous and out.shape == pos.shape):
+            forces = out
+        else:
+            raise ValueError("out must be a C-contiguous float64 array of shape (N, 3)")
         e, w = _compute(pos, nl.perm, nl.species_sorted, self.box, nl.offsets, nl.split,
                         nl.nbrs, self.params, self.bounds, self.work, forces)
+        if not np.isfinite(e + w):
+            raise ValueError(
+                f"non-finite energy or virial ({e}, {w}): two particles (nearly) coincide; "
+                "remove overlaps with softlib.md.remove_overlaps or start from a lattice"
+            )
         return e, w, forces
 
 

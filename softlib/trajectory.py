@@ -13,6 +13,10 @@ file's length unit (sigma_AA for ours; no reader converts units here):
   when no particle moves more than a quarter of the box between frames;
   :func:`load` checks that and raises when frames are too far apart.
 
+Precision is the file's: GSD, DCD and MDAnalysis hold float32 positions (XTC keeps three
+decimals). MDAnalysis puts the origin of a LAMMPS dump at the box corner (positions shifted by
+-(xlo, ylo, zlo)); a constant shift changes no analysis here.
+
 Species are 0 = A, 1 = B: type names 'A'/'B' or LAMMPS numeric types 1/2 are
 mapped automatically; anything else needs ``species=`` (an (N,) array or a
 dict {type name: 0 or 1}).
@@ -305,7 +309,7 @@ class _MDASource(_Source):
             types = ["?"] * self.n_particles
         self.species = _map_species(types, species, self.n_particles)
         # DCD's ts.data['step'] is a file offset: trust step numbers only where they are steps
-        self._scan(timestep, is_dump or ext in (".xtc", ".trr"))
+        self._scan(timestep, is_dump or ext in (".xtc", ".trr", ".h5md"))
 
     def _scan(self, timestep, has_steps):
         """One pass: times, box, N; continuity checkpoints when needed."""

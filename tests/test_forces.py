@@ -190,6 +190,12 @@ def test_bad_input():
         energy_forces(pos, s[:-1], 6.0)
     with pytest.raises(ValueError, match="particles"):
         PairForce(s, 6.0).compute(pos[:5])
+    with pytest.raises(ValueError, match="out must be"):
+        PairForce(s, 6.0).compute(pos, out=np.empty((10, 3), dtype=np.float32))
+    same = pos.copy()
+    same[1] = same[0]
+    with pytest.raises(ValueError, match="coincide"):
+        PairForce(s, 6.0).compute(same)
 
 
 def test_return_types(conf):

@@ -177,8 +177,13 @@ def test_h5md(walk, tmp_path):
         for i in range(20):
             u.atoms.positions = gsdio.wrap(pos[i], BOX)[0]
             u.dimensions = [L, L, L, 90, 90, 90]
+            u.trajectory.ts.time = 0.1 * i
+            u.trajectory.ts.data["step"] = 40 * i
             w.write(u.atoms)
-    _same_up_to_shift(tr.load(path, topology=top).positions, pos[:20], 1e-5)
+    t = tr.load(path, topology=top)
+    _same_up_to_shift(t.positions, pos[:20], 1e-5)
+    np.testing.assert_allclose(t.times, 0.1 * np.arange(20), rtol=1e-6)
+    np.testing.assert_allclose(tr.load(path, topology=top, timestep=0.0025).times, 0.1 * np.arange(20))
 
 
 # --------------------------------------------------------------------------- the Trajectory object
