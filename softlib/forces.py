@@ -21,30 +21,39 @@ Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
 ---------------------------------------------------------------
 The Verlet list works in cell-sorted order (particles sorted by cell at every
 build, for cache locality); ``perm`` maps sorted -> original index, and
-``_compute`` gathers the positions and scatters the forces itself, so callers
+the kernels gather the positions and scatter the forces themselves, so callers
 only ever see the original order.
 
 ``ka_params() -> params``, float64 (2, 2, 6): per species pair
     ``[c12, c6, 12 c12, 6 c6, rc^2, shift]`` with c12 = 4 eps sig^12,
     c6 = 4 eps sig^6; U = c12/r^12 - c6/r^6 - shift for r^2 < rc^2.
-``_compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces)
+``_compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces)
 -> (energy, virial)``
     pos (N, 3) float64 (wrapped or not), ``perm, ss, offsets, split, nbrs`` from
-    ``neighbors._build_half``, ``bounds = neighbors._balance(offsets, nchunks)``,
-    ``work`` float64 (nchunks, 2, N, 3) scratch; overwrites ``forces`` (N, 3).
-    nchunks = 1 runs serially, more run one prange region with a force buffer per
-    chunk (no write conflicts); both agree to rounding (~1e-13 relative).
+    ``neighbors._build_half``, ``work`` float64 (1, 2, 3, N) scratch; overwrites
+    ``forces`` (N, 3).
+``_compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work,
+forces) -> (energy, virial)``
+    the same in one prange region over row chunks,
+    ``bounds = neighbors._balance(offsets, nchunks)``, ``work`` (nchunks, 2, 3, N),
+    a force buffer per chunk (no write conflicts); agrees with the serial kernel
+    to rounding (~1e-13 relative). ``_build_half_parallel`` and
+    ``_compute_parallel`` must be called from Python, never from a ``cache=True``
+    numba function (numba 0.68 segfaults loading such a function from its cache,
+    numba issue #8578); a cached numba step loop uses the serial kernels.
+``_chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf)``
+    the building block: rows r0..r1-1 into ``buf`` (2, 3, N) (sorted positions,
+    forces in sorted order); returns (energy, virial) of those rows.
 
-A numba step loop does (all names from :mod:`softlib.neighbors` and this module,
-the constant arrays from a :class:`PairForce` ``pf``: ``nl = pf.nlist``)::
+A serial numba step loop does (names from :mod:`softlib.neighbors` and this
+module, the constant arrays from a :class:`PairForce` ``pf``, ``nl = pf.nlist``)::
 
     if _needs_rebuild(pos, pos_at_build, nl.box, nl.half_skin2):
         perm, ss, offsets, split, nbrs = _build_half(
-            pos, species, nl.box, nl.ncell, nl.runs, nl.nruns, nl.cut2, nchunks)
-        bounds = _balance(offsets, nchunks)
+            pos, species, nl.box, nl.ncell, nl.runs, nl.nruns, nl.cut2)
         pos_at_build[:] = pos
-    e, w = _compute(pos, perm, ss, nl.box, offsets, split, nbrs, pf.params,
-                    bounds, work, forces)
+    e, w = _compute_serial(pos, perm, ss, nl.box, offsets, split, nbrs, pf.params,
+                           pf.work, forces)
 
 ``pos`` must be finite before ``_build_half`` (``_needs_rebuild`` returns True
 on NaN, so check ``np.isfinite(pos).all()`` when it does, and stop the run).
@@ -81,7 +90,7 @@ _PAD = 8  # rows are processed in whole blocks of 8 (one AVX-512 register of dou
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")
-def _row(ps, f, i, bx, by, bz, nb, na, pa, pb, tmp):
+def _row(x, y, z, fx, fy, fz, i, bx, by, bz, nb, na, pa, pb, tmp):
     """All pairs (i, nb[q]) of one row; adds -f_ij to f[j] and f_i to f[i].
 
     ``nb[:na]`` are species-0 partners (constants ``pa``), the rest species 1 (``pb``).
@@ -91,13 +100,13 @@ def _row(ps, f, i, bx, by, bz, nb, na, pa, pb, tmp):
     the partners' forces. Returns (U, W) of the row.
     """
     m = nb.shape[0]
-    xi, yi, zi = ps[i, 0], ps[i, 1], ps[i, 2]
+    xi, yi, zi = x[i], y[i], z[i]
     tx, ty, tz = tmp[0], tmp[1], tmp[2]
     for q in range(m):
         j = nb[q]
-        tx[q] = ps[j, 0]
-        ty[q] = ps[j, 1]
-        tz[q] = ps[j, 2]
+        tx[q] = x[j]
+        ty[q] = y[j]
+        tz[q] = z[j]
     ibx, iby, ibz = 1.0 / bx, 1.0 / by, 1.0 / bz
     a12, a6, a12x, a6x, arc, ash = pa[0], pa[1], pa[2], pa[3], pa[4], pa[5]
     b12, b6, b12x, b6x, brc, bsh = pb[0], pb[1], pb[2], pb[3], pb[4], pb[5]
@@ -140,26 +149,28 @@ def _row(ps, f, i, bx, by, bz, nb, na, pa, pb, tmp):
         tz[q] = uz
     for q in range(m):
         j = nb[q]
-        f[j, 0] -= tx[q]
-        f[j, 1] -= ty[q]
-        f[j, 2] -= tz[q]
-    f[i, 0] += gx
-    f[i, 1] += gy
-    f[i, 2] += gz
+        fx[j] -= tx[q]
+        fy[j] -= ty[q]
+        fz[j] -= tz[q]
+    fx[i] += gx
+    fy[i] += gy
+    fz[i] += gz
     return e, w
 
 
 @njit(cache=True, error_model="numpy")
 def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
-    """Rows r0..r1-1 of the half list; ps, f are (N, 3) in sorted order. Returns (U, W)."""
+    """Rows r0..r1-1 of the half list; ps, f are (3, N) in sorted order. Returns (U, W)."""
     # scratch for one row: partners' coordinates, then their forces (finite, zeroed)
-    tmp = np.zeros((3, ps.shape[0] + _PAD))
+    tmp = np.zeros((3, ps.shape[1] + _PAD))
+    x, y, z = ps[0], ps[1], ps[2]
+    fx, fy, fz = f[0], f[1], f[2]
     bx, by, bz = box[0], box[1], box[2]
     e = 0.0
     w = 0.0
     for i in range(r0, r1):
         si = ss[i]
-        e1, w1 = _row(ps, f, i, bx, by, bz, nbrs[offsets[i]:offsets[i + 1]],
+        e1, w1 = _row(x, y, z, fx, fy, fz, i, bx, by, bz, nbrs[offsets[i]:offsets[i + 1]],
                       split[i] - offsets[i], params[si, 0], params[si, 1], tmp)
         e += e1
         w += w1
@@ -168,7 +179,7 @@ def _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1):
 
 @njit(cache=True)
 def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
-    """Rows r0..r1-1 with ``buf`` (2, N, 3): sorted positions in, forces out.
+    """Rows r0..r1-1 with ``buf`` (2, 3, N): sorted positions in, forces out.
 
     Rows >= r0 only touch particles >= r0 (half list: j > i), so only those are
     gathered and zeroed. Returns (U, W) of the chunk.
@@ -178,50 +189,55 @@ def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
     f = buf[1]
     for k in range(r0, n):
         q = perm[k]
-        ps[k, 0] = pos[q, 0]
-        ps[k, 1] = pos[q, 1]
-        ps[k, 2] = pos[q, 2]
-    f[r0:] = 0.0
+        ps[0, k] = pos[q, 0]
+        ps[1, k] = pos[q, 1]
+        ps[2, k] = pos[q, 2]
+    f[:, r0:] = 0.0
     return _rows(ps, ss, box, offsets, split, nbrs, params, f, r0, r1)
 
 
+@njit(cache=True)
+def _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces):
+    """Forces, energy and virial from a cell-sorted half list, one thread.
+
+    ``work`` (>= 1, 2, 3, N) scratch (only work[0] is used); overwrites ``forces``
+    (N, 3) in the original particle order. Returns (energy, virial).
+    """
+    n = pos.shape[0]
+    e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
+    for k in range(n):
+        q = perm[k]
+        forces[q, 0] = work[0, 1, 0, k]
+        forces[q, 1] = work[0, 1, 1, k]
+        forces[q, 2] = work[0, 1, 2, k]
+    return e, w
+
+
 @njit(cache=True, parallel=True)
-def _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, ew):
-    # one parallel region per step: each chunk gathers its own copy of the positions
-    for c in prange(bounds.shape[0] - 1):
+def _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
+    """:func:`_compute_serial` over ``len(bounds) - 1`` row chunks in one prange region.
+
+    ``bounds`` from ``neighbors._balance``; ``work`` (nchunks, 2, 3, N): each chunk
+    gathers its own copy of the positions and adds into its own force buffer (no
+    write conflicts); the buffers are summed afterwards. Call it from Python only:
+    numba segfaults when it loads a ``cache=True`` function that calls a parallel
+    one from its cache (numba issue #8578).
+    """
+    nchunks = bounds.shape[0] - 1
+    n = pos.shape[0]
+    ew = np.zeros((nchunks, 8))  # padded rows: no false sharing
+    for c in prange(nchunks):
         e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, bounds[c],
                       bounds[c + 1], work[c])
         ew[c, 0] = e
         ew[c, 1] = w
-
-
-@njit(cache=True)
-def _compute(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
-    """Forces, energy and virial from a cell-sorted half list (see module doc).
-
-    ``bounds`` (nchunks + 1,) from ``neighbors._balance``; ``work`` (nchunks, 2, N, 3)
-    scratch. One chunk runs serially, more run in parallel (prange), each into its own
-    force buffer; the buffers are then summed into ``forces`` (N, 3), original order.
-    """
-    nchunks = bounds.shape[0] - 1
-    n = pos.shape[0]
-    if nchunks == 1:
-        e, w = _chunk(pos, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
-        for k in range(n):
-            q = perm[k]
-            forces[q, 0] = work[0, 1, k, 0]
-            forces[q, 1] = work[0, 1, k, 1]
-            forces[q, 2] = work[0, 1, k, 2]
-        return e, w
-    ew = np.zeros((nchunks, 8))  # padded rows: no false sharing
-    _chunks_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, ew)
-    for k in range(n):
+    for k in range(n):  # serial: a second parallel region costs more than it saves
         q = perm[k]
         for d in range(3):
             s = 0.0
             for c in range(nchunks):
                 if k >= bounds[c]:
-                    s += work[c, 1, k, d]
+                    s += work[c, 1, d, k]
             forces[q, d] = s
     e = 0.0
     w = 0.0
@@ -265,7 +281,7 @@ class PairForce:
         self.nthreads = max(1, int(nthreads))
         self.nlist = VerletList(self.species, self.box, ka.RCUT, skin, nthreads=self.nthreads)
         self.params = ka_params()
-        self.work = np.zeros((self.nthreads, 2, n, 3))
+        self.work = np.zeros((self.nthreads, 2, 3, n))
         self.bounds = None
 
     @property
@@ -298,7 +314,8 @@ class PairForce:
         nl = self.nlist
         if nl.needs_rebuild(pos):
             nl.build(pos)  # validates (NaN, shape)
-            self.bounds = _balance(nl.offsets, self.nthreads)
+            if self.nthreads > 1:
+                self.bounds = _balance(nl.offsets, self.nthreads)
         if out is None:
             forces = np.empty((pos.shape[0], 3))
         elif (isinstance(out, np.ndarray) and out.dtype == np.float64
@@ -306,8 +323,12 @@ class PairForce:
             forces = out
         else:
             raise ValueError("out must be a C-contiguous float64 array of shape (N, 3)")
-        e, w = _compute(pos, nl.perm, nl.species_sorted, self.box, nl.offsets, nl.split,
-                        nl.nbrs, self.params, self.bounds, self.work, forces)
+        args = (pos, nl.perm, nl.species_sorted, self.box, nl.offsets, nl.split, nl.nbrs,
+                self.params)
+        if self.nthreads > 1:
+            e, w = _compute_parallel(*args, self.bounds, self.work, forces)
+        else:
+            e, w = _compute_serial(*args, self.work, forces)
         if not np.isfinite(e + w):
             raise ValueError(
                 f"non-finite energy or virial ({e}, {w}): two particles (nearly) coincide; "

@@ -18,15 +18,19 @@ Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
 ``_needs_rebuild(pos, pos_at_build, box, half_skin2) -> bool``
     True when some particle moved (minimum image) by more than
     ``sqrt(half_skin2)`` since ``pos_at_build``, or a position is not finite.
-``_build_half(pos, species, box, ncell, runs, nruns, cut2, nchunks) ->
+``_build_half(pos, species, box, ncell, runs, nruns, cut2) ->
 (perm, ss, offsets, split, nbrs)``
     half list in CSR form over *cell-sorted* indices: ``perm`` (N,) sorted ->
     original index, ``ss`` (N,) int32 species in sorted order. Row ``i`` holds the
     partners ``j > i`` with ``r_ij^2 < cut2[ss_i, ss_j]``: species-0 partners in
     ``nbrs[offsets[i]:split[i]]``, species-1 partners in
     ``nbrs[split[i]:offsets[i + 1]]`` (uint32). ``ncell``, ``runs``, ``nruns``
-    describe the cell grid and are precomputed by :class:`VerletList`;
-    ``nchunks`` > 1 builds cell ranges in parallel. ``pos`` must be finite.
+    describe the cell grid and are precomputed by :class:`VerletList`.
+    ``pos`` must be finite.
+``_build_half_parallel(..., nchunks)``
+    the same, ``nchunks`` cell ranges built in parallel (prange). Call it from
+    Python only: numba 0.68 segfaults when it loads a ``cache=True`` function
+    that calls a ``parallel=True`` one from its cache (numba issue #8578).
 ``_balance(offsets, nchunks) -> bounds``
     row boundaries (nchunks + 1,) giving each chunk about the same number of pairs.
 
@@ -60,6 +64,14 @@ def _wrap_coord(x, L):
 
 
 @njit(cache=True)
+def _cell_index(x, L, n):
+    """Cell along one axis; clamped so that even a non-finite x cannot index out of
+    bounds (callers validate positions, this only guards memory)."""
+    c = int(_wrap_coord(x, L) * n / L)
+    return min(max(c, 0), n - 1)
+
+
+@njit(cache=True)
 def _bin(pos, box, ncell):
     """Counting sort of particles into cells (CSR).
 
@@ -70,10 +82,10 @@ def _bin(pos, box, ncell):
     nx, ny, nz = ncell[0], ncell[1], ncell[2]
     cell = np.empty(n, dtype=np.int64)
     for i in range(n):
-        cx = int(_wrap_coord(pos[i, 0], box[0]) * nx / box[0])
-        cy = int(_wrap_coord(pos[i, 1], box[1]) * ny / box[1])
-        cz = int(_wrap_coord(pos[i, 2], box[2]) * nz / box[2])
-        cell[i] = (min(cx, nx - 1) * ny + min(cy, ny - 1)) * nz + min(cz, nz - 1)
+        cx = _cell_index(pos[i, 0], box[0], nx)
+        cy = _cell_index(pos[i, 1], box[1], ny)
+        cz = _cell_index(pos[i, 2], box[2], nz)
+        cell[i] = (cx * ny + cy) * nz + cz
     ncells = nx * ny * nz
     start = np.zeros(ncells + 1, dtype=np.int64)
     for i in range(n):
@@ -207,9 +219,9 @@ def _sort_cells(pos, box, ncell):
         wrapped[0, i] = x
         wrapped[1, i] = y
         wrapped[2, i] = z
-        cx = min(int(x * nx / box[0]), nx - 1)
-        cy = min(int(y * ny / box[1]), ny - 1)
-        cz = min(int(z * nz / box[2]), nz - 1)
+        cx = _cell_index(x, box[0], nx)
+        cy = _cell_index(y, box[1], ny)
+        cz = _cell_index(z, box[2], nz)
         key[i] = (cx * ny + cy) * nz + cz
     ncells = nx * ny * nz
     start = np.zeros(ncells + 1, dtype=np.int64)
@@ -322,42 +334,20 @@ def _cell_chunks(start, nchunks):
     return out
 
 
-@njit(cache=True, parallel=True)
-def _build_chunks(ps, ss, box, start, runs, nruns, cut2, chunks, bufs, rowlen, na, count):
-    for t in prange(chunks.shape[0] - 1):
-        count[t] = _build_rows(ps, ss, box, start, runs, nruns, cut2, chunks[t],
-                               chunks[t + 1], bufs[t], rowlen, na)
+@njit(cache=True)
+def _prepare(pos, species, box, ncell):
+    """Cell sort: ``perm, start, ps`` from :func:`_sort_cells` and the sorted species."""
+    perm, start, ps = _sort_cells(pos, box, ncell)
+    ss = np.empty(pos.shape[0], dtype=np.int32)
+    for k in range(pos.shape[0]):
+        ss[k] = species[perm[k]]
+    return perm, start, ps, ss
 
 
 @njit(cache=True)
-def _build_half(pos, species, box, ncell, runs, nruns, cut2, nchunks=1):
-    """Cell-sorted half Verlet list (see module doc).
-
-    Returns ``perm, species_sorted, offsets, split, nbrs``; every index in the list
-    is a sorted index (original index = perm[sorted index]) and row i holds j > i.
-    ``nchunks`` > 1 builds that many cell ranges in parallel.
-    """
-    n = pos.shape[0]
-    perm, start, ps = _sort_cells(pos, box, ncell)
-    ss = np.empty(n, dtype=np.int32)
-    for k in range(n):
-        ss[k] = species[perm[k]]
-    rowlen = np.empty(n, dtype=np.int64)
-    na = np.empty(n, dtype=np.int64)
-    chunks = _cell_chunks(start, nchunks)
-    cap = 48 * (n // nchunks) + 2 * n + 64
-    while True:
-        bufs = np.empty((nchunks, cap), dtype=np.uint32)
-        count = np.empty(nchunks, dtype=np.int64)
-        if nchunks == 1:
-            count[0] = _build_rows(ps, ss, box, start, runs, nruns, cut2, 0,
-                                   start.shape[0] - 1, bufs[0], rowlen, na)
-        else:
-            _build_chunks(ps, ss, box, start, runs, nruns, cut2, chunks, bufs, rowlen, na,
-                          count)
-        if count.min() >= 0:
-            break
-        cap *= 2  # denser than expected: retry with more room
+def _assemble(rowlen, na, bufs, count):
+    """CSR ``offsets, split, nbrs`` from row lengths and the chunks' row buffers."""
+    n = rowlen.shape[0]
     offsets = np.empty(n + 1, dtype=np.int64)
     split = np.empty(n, dtype=np.int64)
     offsets[0] = 0
@@ -366,9 +356,57 @@ def _build_half(pos, species, box, ncell, runs, nruns, cut2, nchunks=1):
         offsets[i + 1] = offsets[i] + rowlen[i]
     nbrs = np.empty(offsets[n], dtype=np.uint32)
     k = 0
-    for t in range(nchunks):
+    for t in range(count.shape[0]):
         nbrs[k:k + count[t]] = bufs[t, :count[t]]
         k += count[t]
+    return offsets, split, nbrs
+
+
+@njit(cache=True)
+def _build_half(pos, species, box, ncell, runs, nruns, cut2):
+    """Cell-sorted half Verlet list, one thread (see module doc).
+
+    Returns ``perm, species_sorted, offsets, split, nbrs``; every index in the list
+    is a sorted index (original index = perm[sorted index]) and row i holds j > i.
+    """
+    n = pos.shape[0]
+    perm, start, ps, ss = _prepare(pos, species, box, ncell)
+    rowlen = np.empty(n, dtype=np.int64)
+    na = np.empty(n, dtype=np.int64)
+    count = np.full(1, -1, dtype=np.int64)
+    # ~41-52 partners per particle at rho = 1.2 for skins 0.2-0.4, plus one row;
+    # a denser system retries with twice the room
+    cap = 56 * n + n + 64
+    while count[0] < 0:
+        bufs = np.empty((1, cap), dtype=np.uint32)
+        count[0] = _build_rows(ps, ss, box, start, runs, nruns, cut2, 0, start.shape[0] - 1,
+                               bufs[0], rowlen, na)
+        cap *= 2
+    offsets, split, nbrs = _assemble(rowlen, na, bufs, count)
+    return perm, ss, offsets, split, nbrs
+
+
+@njit(cache=True, parallel=True)
+def _build_half_parallel(pos, species, box, ncell, runs, nruns, cut2, nchunks):
+    """:func:`_build_half` with ``nchunks`` cell ranges built in parallel (prange).
+
+    Call it from Python, not from a ``cache=True`` numba function: numba segfaults
+    when it loads a cached function that calls a parallel one (numba issue #8578).
+    """
+    n = pos.shape[0]
+    perm, start, ps, ss = _prepare(pos, species, box, ncell)
+    rowlen = np.empty(n, dtype=np.int64)
+    na = np.empty(n, dtype=np.int64)
+    chunks = _cell_chunks(start, nchunks)
+    count = np.full(nchunks, -1, dtype=np.int64)
+    cap = 56 * (n // nchunks) + n + 64
+    while count.min() < 0:
+        bufs = np.empty((nchunks, cap), dtype=np.uint32)
+        for t in prange(nchunks):
+            count[t] = _build_rows(ps, ss, box, start, runs, nruns, cut2, chunks[t],
+                                   chunks[t + 1], bufs[t], rowlen, na)
+        cap *= 2
+    offsets, split, nbrs = _assemble(rowlen, na, bufs, count)
     return perm, ss, offsets, split, nbrs
 
 
@@ -569,8 +607,11 @@ class VerletList:
     def build(self, pos):
         """Rebuild the list for positions ``pos`` (N, 3), wrapped or unwrapped."""
         pos = as_positions(pos, n=self.species.size)
-        (self.perm, self.species_sorted, self.offsets, self.split,
-         self.nbrs) = _build_half(pos, self.species, self.box, self.ncell, self.runs,
-                                  self.nruns, self.cut2, self.nthreads)
+        args = (pos, self.species, self.box, self.ncell, self.runs, self.nruns, self.cut2)
+        if self.nthreads > 1:
+            out = _build_half_parallel(*args, self.nthreads)
+        else:
+            out = _build_half(*args)
+        self.perm, self.species_sorted, self.offsets, self.split, self.nbrs = out
         self.pos_at_build = pos.copy()
         self.n_builds += 1
