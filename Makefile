@@ -8,7 +8,7 @@
 #   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
 #
 # Variables: PRESET (quick|paper|seed), JOBS (parallel simulations, default: number of cores),
-# ENGINE (numba|lammps), NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
+# ENGINE (numba|lammps), BUILD_ROOT (default build), NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
 
 PRESET ?= quick
 ENGINE ?= numba
@@ -17,7 +17,9 @@ PYTHON3 ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.softlib-installed
-BUILD := build/$(PRESET)
+# BUILD_ROOT may live outside the work tree (e.g. for a long paper run that later sessions resume)
+BUILD_ROOT ?= build
+BUILD := $(BUILD_ROOT)/$(PRESET)
 NB := $(BUILD)/nb
 TMP := $(BUILD)/tmp
 # run tags of the preset (stdlib only, so this works before .venv exists)
@@ -25,7 +27,7 @@ TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags $(PRESET))
 SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
 ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
 # absolute paths: nbval re-executes the notebooks with their folder (build/<preset>/nb) as cwd
-NB_PATHS := -p build_dir $(CURDIR)/build -p data_dir $(CURDIR)/data -p fig_dir $(CURDIR)/figures
+NB_PATHS := -p build_dir $(abspath $(BUILD_ROOT)) -p data_dir $(CURDIR)/data -p fig_dir $(CURDIR)/figures
 NB_LOG := $(if $(filter paper seed,$(PRESET)),--log-output,)
 
 .PHONY: all paper quick seed setup test test-unit test-notebooks test-slow bench clean distclean simulate analysis
@@ -100,7 +102,7 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	$(MAKE) PRESET=quick analysis
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  -p no:cacheprovider build/quick/nb/*.ipynb
+	  -p no:cacheprovider $(BUILD_ROOT)/quick/nb/*.ipynb
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests

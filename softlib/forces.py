@@ -260,8 +260,10 @@ class PairForce:
         Verlet skin (sigma_AA); the list is rebuilt once some particle moved
         more than skin / 2.
     nthreads : int, optional
-        1 selects the serial kernel, more the parallel one with that many row
-        chunks; default ``numba.get_num_threads()``.
+        1 selects the serial kernels, more the parallel ones (list build and
+        forces) with that many chunks; default ``numba.get_num_threads()``. The
+        parallel kernels synchronise every step: on a machine whose cores are
+        busy with other work they can be much slower than ``nthreads=1``.
 
     Attributes
     ----------
