@@ -168,7 +168,8 @@ plt.show()
 
 # %% [markdown]
 # **2. Stationarity.** A straight line through block averages of $e_{pot}/N$ over production; its
-# total change over the run, in units of its own standard error ($z$), should be small ($z < 3$).
+# total change over the run, in units of its own standard error ($z$), must stay below the 99.7 %
+# Student-t threshold for 10 blocks (8 degrees of freedom, $z_{max} \approx 4.3$).
 
 # %%
 prod = thermo[thermo["stage"] == "production"]
@@ -177,7 +178,9 @@ drift = equilibration.energy_drift(prod["time"].to_numpy(), prod["e_pot"].to_num
 # %% [markdown]
 # **3. Two halves.** $\tau_\alpha$ and the MSD of A at $t = \tau_\alpha$ from the first and the
 # second half of production (dense frames), each half cut into four sub-blocks whose spread sets the
-# error bar. Disagreement beyond $3\sigma$ means the run was still ageing. When a sub-block is
+# error bar. Disagreement beyond the 99.7 % threshold means the run was still ageing; because each
+# error comes from only four sub-blocks, that threshold is the Student-t quantile (about $4.9\sigma$
+# for 6 degrees of freedom), not $3\sigma$. When a sub-block is
 # shorter than $3\tau_\alpha$ the test has little power and we say so.
 
 # %%

@@ -30,8 +30,9 @@ def energy_drift(time, energy, n_blocks=10):
     dict
         ``slope`` and ``slope_err`` (energy per tau, from a least-squares line through the block
         means), ``total`` = slope x duration, ``block_std`` (scatter of block means),
-        ``z`` = |total| / (block_std * sqrt(12 / n_blocks)) (the drift in units of its own
-        standard error), ``drifting`` = z > 3.
+        ``z`` = |total| / total_err (the drift in units of its own standard error), ``drifting`` =
+        z beyond the two-sided 99.73 % Student-t quantile for n_blocks - 2 degrees of freedom
+        (the 3-sigma coverage, corrected for an error estimated from few blocks).
     """
     t = block_averages(time, n_blocks)
     e = block_averages(energy, n_blocks)
@@ -40,16 +41,26 @@ def energy_drift(time, energy, n_blocks=10):
     total = fit.slope * duration
     total_err = fit.stderr * duration
     z = abs(total) / total_err if total_err > 0 else np.inf
+    z_max = float(stats.t.ppf(0.99865, n_blocks - 2))
     return {"slope": float(fit.slope), "slope_err": float(fit.stderr), "total": float(total),
             "total_err": float(total_err), "block_std": float(e.std(ddof=1)), "z": float(z),
-            "drifting": bool(z > 3.0), "n_blocks": int(n_blocks)}
+            "z_max": z_max, "drifting": bool(z > z_max), "n_blocks": int(n_blocks)}
 
 
-def compare(a, a_err, b, b_err, n_sigma=3.0):
-    """Do two measurements agree within ``n_sigma`` combined standard errors?"""
+def compare(a, a_err, b, b_err, n_sigma=3.0, dof=None):
+    """Do two measurements agree within their combined standard error?
+
+    With ``dof`` (degrees of freedom of the error estimates, e.g. 2 (n - 1) for two means of n
+    sub-blocks each) the threshold is the two-sided Student-t quantile with the same coverage as
+    ``n_sigma`` for a normal variable (99.73 % for 3): errors estimated from a handful of blocks are
+    themselves uncertain, and a normal cut would reject equilibrated runs far too often.
+    """
     diff = abs(a - b)
     err = float(np.hypot(a_err, b_err))
-    return {"difference": float(diff), "error": err, "agree": bool(diff <= n_sigma * err)}
+    coverage = stats.norm.cdf(n_sigma) - stats.norm.cdf(-n_sigma)
+    k = n_sigma if dof is None else float(stats.t.ppf(0.5 + coverage / 2, dof))
+    return {"difference": float(diff), "error": err, "threshold_sigma": k,
+            "agree": bool(diff <= k * err)}
 
 
 def _relaxation(times, positions, species, lags_max, origin_every):
@@ -118,8 +129,10 @@ def halves(times, positions, species, tau_estimate, n_sub=4):
             "n_sub_blocks_with_tau": int(ok.sum()),
         }
     a, b = out["first"], out["second"]
-    out["tau_compare"] = compare(a["tau"], a["tau_err"], b["tau"], b["tau_err"])
-    out["msd_compare"] = compare(a["msd_tau"], a["msd_tau_err"], b["msd_tau"], b["msd_tau_err"])
+    dof_tau = a["n_sub_blocks_with_tau"] + b["n_sub_blocks_with_tau"] - 2
+    out["tau_compare"] = compare(a["tau"], a["tau_err"], b["tau"], b["tau_err"], dof=max(dof_tau, 1))
+    out["msd_compare"] = compare(a["msd_tau"], a["msd_tau_err"], b["msd_tau"], b["msd_tau_err"],
+                                 dof=2 * (n_sub - 1))
     out["poor_statistics"] = bool(sub_len < 3 * tau_estimate)
     out["sub_block_length"] = float(sub_len)
     return out
