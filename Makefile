@@ -8,10 +8,17 @@
 #   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
 #
 # Variables: PRESET (quick|paper|seed), JOBS (parallel simulations, default: number of cores),
-# ENGINE (numba|lammps), BUILD_ROOT (default build), NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
+# ENGINE (numba|lammps), RANKS (MPI ranks of one lammps run, default 1), BUILD_ROOT (default build),
+# NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
+#
+# make paper also runs the finite-size check: T = $(FS_T) of the seed preset (N = 4000) through LAMMPS with
+# $(FS_RANKS) MPI ranks, analysed by notebooks 03 and 05 with the paper preset's calibration; 06 compares.
 
 PRESET ?= quick
 ENGINE ?= numba
+RANKS ?= 1
+FS_T := 0.600
+FS_RANKS ?= 2
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PYTHON3 ?= python3
 VENV := .venv
@@ -63,7 +70,7 @@ endef
 $(NB)/01_simulate_%.ipynb: export NUMBA_NUM_THREADS := $(if $(filter 1,$(JOBS)),$(shell nproc 2>/dev/null || echo 1),1)
 $(NB)/01_simulate_%.ipynb: notebooks/01_simulate.py | $(STAMP)
 	$(call run_nb,notebooks/01_simulate.py,$@,-p T $(patsubst T%,%,$(firstword $(subst _s, ,$*))) \
-	  -p sample $(lastword $(subst _s, ,$*)) -p engine $(ENGINE))
+	  -p sample $(lastword $(subst _s, ,$*)) -p engine $(ENGINE) -p ranks $(RANKS))
 
 $(NB)/02_calibrate.ipynb: notebooks/02_calibrate.py $(SIM_NBS)
 	$(call run_nb,$<,$@,)
@@ -73,8 +80,30 @@ $(NB)/04_lifetime.ipynb: notebooks/04_lifetime.py $(NB)/03_local_softness.ipynb
 	$(call run_nb,$<,$@,)
 $(NB)/05_rearrangements.ipynb: notebooks/05_rearrangements.py $(NB)/03_local_softness.ipynb
 	$(call run_nb,$<,$@,)
-$(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb
-	$(call run_nb,$<,$@,)
+# the paper preset's 06 also compares with the finite-size run (seed preset, one temperature)
+FS_NB := $(BUILD_ROOT)/seed/nb/05_rearrangements_T$(FS_T).ipynb
+FS_06 := $(if $(filter paper,$(PRESET)),$(FS_NB),)
+$(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb $(FS_06)
+	$(call run_nb,$<,$@,$(if $(FS_06),-p finite_size_preset seed,))
+
+# ---------------------------------------------------------------------------- finite-size check
+# one temperature of the seed preset, softness from the paper preset's calibration (one temperature
+# cannot calibrate Eq. 7); its notebooks carry the temperature in their names
+FS_SEL := -y "temperatures: [$(FS_T)]"
+ifeq ($(PRESET),paper)
+$(FS_NB): $(NB)/05_rearrangements.ipynb notebooks/03_local_softness.py notebooks/05_rearrangements.py
+	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(FS_RANKS) $@
+endif
+ifeq ($(PRESET),seed)
+$(NB)/03_local_softness_T$(FS_T).ipynb: notebooks/03_local_softness.py $(NB)/01_simulate_T$(FS_T)_s0.ipynb \
+    data/paper/calibration.json
+	$(call run_nb,$<,$@,$(FS_SEL) -p calibration_file $(CURDIR)/data/paper/calibration.json)
+$(NB)/05_rearrangements_T$(FS_T).ipynb: notebooks/05_rearrangements.py $(NB)/03_local_softness_T$(FS_T).ipynb \
+    data/paper/rearrangements.json
+	$(call run_nb,$<,$@,$(FS_SEL) -p bins_from $(CURDIR)/data/paper/rearrangements.json)
+data/paper/calibration.json data/paper/rearrangements.json:
+	@echo "$@ is missing: the finite-size check uses the paper preset's results; run make paper"; exit 1
+endif
 
 simulate: $(STAMP)
 	$(MAKE) -j$(JOBS) $(SIM_NBS)
@@ -87,11 +116,14 @@ quick:
 	$(MAKE) PRESET=quick analysis
 
 paper:
-	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags paper)) simulations on $(JOBS) cores, then five analysis notebooks; resumable (rerun 'make paper' after an interruption)."
+	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags paper)) simulations on $(JOBS) cores, the finite-size run (N = 4000, T = $(FS_T), LAMMPS on $(FS_RANKS) ranks), then the analysis notebooks; resumable (rerun 'make paper' after an interruption)."
+	$(MAKE) PRESET=paper simulate
+	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(FS_RANKS) $(BUILD_ROOT)/seed/nb/01_simulate_T$(FS_T)_s0.ipynb
 	$(MAKE) PRESET=paper analysis
+	$(PY) benchmarks/stage_times.py $(BUILD_ROOT)/paper/nb $(BUILD_ROOT)/seed/nb --json data/paper/stage_times.json
 
 seed:
-	$(MAKE) PRESET=seed ENGINE=lammps analysis
+	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(JOBS) JOBS=1 analysis
 
 # ---------------------------------------------------------------------------- tests
 test: test-unit test-notebooks

@@ -90,10 +90,10 @@ dr_fit = 0.03         # harmonic fit window of beta Phi(dr) (sigma)
 threshold = 1e-3      # r_lo: where g first exceeds this
 n_frames = 200        # frames per temperature, spread evenly over production (linear.gsd)
 delta = 0.09          # Gaussian width of the local rdf (for the smeared calibration variant)
+temperatures = []     # a subset of the preset's temperatures (default: all)
+require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
-import glob
-import json
 import os
 from pathlib import Path
 
@@ -103,6 +103,7 @@ from mpl_toolkits.axes_grid1.inset_locator import inset_axes
 
 from softlib import caging as cg
 from softlib import structure as st
+from softlib.equilibration import select_runs
 from softlib.presets import get_preset
 from softlib.provenance import provenance, save_npz, write_json
 from softlib.trajectory import load
@@ -115,7 +116,7 @@ if not Path("softlib").is_dir():
             os.chdir(up)
             break
 
-P = get_preset(preset)
+get_preset(preset)  # fails early, naming the presets, on a wrong name
 out_data = Path(data_dir) / preset
 out_fig = Path(fig_dir) / preset
 out_build = Path(build_dir) / preset / "structure"
@@ -124,26 +125,27 @@ for d in (out_data, out_fig, out_build):
 
 
 def preset_runs():
-    """{T: [linear.gsd of every complete sample]} for the preset's runs."""
+    """{T: [linear.gsd of every usable sample]}: complete runs that passed notebook 01's checks."""
+    sel = select_runs(preset, Path(data_dir) / preset / "simulate", temperatures, require_equilibrated)
+    for tag, why in sel["dropped"].items():
+        print(f"left out {tag}: {why}")
     runs = {}
-    for folder in sorted(glob.glob(os.path.join(build_dir, preset, "runs", "T*_s*"))):
-        if not os.path.exists(os.path.join(folder, "run.json")):
-            continue  # run.json is written last: an incomplete run is skipped
-        T = float(json.load(open(os.path.join(folder, "run.json")))["plan"]["T"])
-        runs.setdefault(round(T, 6), []).append(os.path.join(folder, "linear.gsd"))
-    missing = [T for T in P.temperatures if round(T, 6) not in runs]
-    if missing:
-        raise FileNotFoundError(
-            f"no complete run for T = {missing} under {build_dir}/{preset}/runs: run the simulations "
-            f"first (make PRESET={preset} simulate) or pass trajectories={{T: [paths]}}")
-    return {T: runs[round(T, 6)] for T in sorted(P.temperatures)}
+    for T in sel["temperatures"]:
+        for tag in sel["tags"][T]:
+            folder = Path(build_dir) / preset / "runs" / tag
+            if not (folder / "run.json").exists():  # run.json is written last
+                raise FileNotFoundError(
+                    f"run {folder} is not complete: run the simulations first (make PRESET={preset} "
+                    "simulate) or pass trajectories={T: [paths]}")
+            runs.setdefault(T, []).append(str(folder / "linear.gsd"))
+    return runs
 
 
 if trajectories is None:
     sources = preset_runs()
 else:
     sources = {float(T): ([p] if isinstance(p, str) else list(p)) for T, p in trajectories.items()}
-temperatures = sorted(sources)
+temperatures = sorted(sources)  # noqa: F811 (the parameter was the request, this is what is used)
 print("temperatures:", temperatures)
 print("samples per T:", {T: len(v) for T, v in sources.items()})
 

@@ -69,6 +69,8 @@ frames_fig2 = 20          # frames averaged for Fig. 2 (lowest temperature)
 chunk = 256               # frames per chunk of the softness computation
 schedules = ["linear", "log"]
 n_bins = 60               # histogram bins of Fig. 3
+temperatures = []         # a subset of the preset's temperatures (default: all)
+require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
 from pathlib import Path
@@ -79,12 +81,13 @@ import seaborn as sns
 from scipy import stats
 
 from softlib import local, structure
+from softlib.equilibration import select_runs
 from softlib.presets import get_preset
 from softlib.provenance import provenance, write_json
 from softlib.trajectory import load
 
 sns.set_theme(style="ticks", context="notebook")
-P = get_preset(preset)
+get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(build_dir) / preset / "softness"
 fig_out = Path(fig_dir) / preset
@@ -93,11 +96,14 @@ fig_out.mkdir(parents=True, exist_ok=True)
 data_out.mkdir(parents=True, exist_ok=True)
 cal_path = Path(calibration_file) if calibration_file else data_out / "calibration.json"
 cal = local.load_calibration(cal_path)
-temperatures = sorted(P.temperatures)
-tags = {T: [p.tag for p in P.plans() if abs(p.T - T) < 1e-9] for T in temperatures}
+sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated)
+for tag, why in sel["dropped"].items():
+    print(f"left out {tag}: {why}")
+temperatures, tags = sel["temperatures"], sel["tags"]
 missing = [t for T in temperatures for t in tags[T] if not (runs_root / t / "run.json").exists()]
 if missing:
-    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 first")
+    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 "
+                            f"(make PRESET={preset} simulate) first")
 T_low = temperatures[0]
 colors = dict(zip(temperatures, sns.color_palette("viridis_r", len(temperatures))))
 params = {T: {v: local.softness_parameters(cal, T, v) for v in local.VARIANTS} for T in temperatures}

@@ -54,6 +54,7 @@ n_s0 = 5                    # S0 bins (quantiles of S at the lowest T) for Fig. 
 times_fig4b = []            # lags for Fig. 4b; default 0, 0.01, ~tau_alpha / 10, the longest well-sampled lag
 min_count = 30              # propagator rows with fewer particle-origin pairs are not drawn
 s0_quantiles_fig4b = [0.05, 0.2]  # the 'hard' S0 bin of Fig. 4b, as quantiles of P(S)
+require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
 import json
@@ -66,26 +67,33 @@ import seaborn as sns
 from softlib import dynamics as dyn
 from softlib import lifetime as lt
 from softlib.local import read_softness
+from softlib.equilibration import select_runs
 from softlib.presets import get_preset
 from softlib.provenance import provenance, write_json
 from softlib.trajectory import load
 
 sns.set_theme(style="ticks", context="notebook")
-P = get_preset(preset)
+get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(build_dir) / preset / "softness"
 fig_out = Path(fig_dir) / preset
 data_out = Path(data_dir) / preset
 fig_out.mkdir(parents=True, exist_ok=True)
 data_out.mkdir(parents=True, exist_ok=True)
-temperatures = sorted(P.temperatures)
+sel = select_runs(preset, data_out / "simulate", None, require_equilibrated)
+for tag, why in sel["dropped"].items():
+    print(f"left out {tag}: {why}")
+temperatures = sel["temperatures"]
 if temperatures_fig4a:
     chosen = sorted(float(t) for t in temperatures_fig4a)
 else:  # the paper's three (0.47, 0.53, 0.80) where the preset has them, else lowest, middle, highest
     wanted = [0.47, 0.53, 0.80]
     chosen = wanted if all(any(abs(t - w) < 1e-9 for t in temperatures) for w in wanted) else \
         sorted({temperatures[0], temperatures[len(temperatures) // 2], temperatures[-1]})
-tags = {T: [p.tag for p in P.plans() if abs(p.T - T) < 1e-9] for T in chosen}
+absent = [T for T in chosen if T not in sel["tags"]]
+if absent:
+    raise ValueError(f"temperatures_fig4a {absent} have no usable run (available: {temperatures})")
+tags = {T: sel["tags"][T] for T in chosen}
 T_low = chosen[0]
 colors = dict(zip(chosen, sns.color_palette("viridis_r", len(chosen))))
 

@@ -62,6 +62,9 @@ n_bins = 8               # shared softness bins for P_R(S)
 n_boot = 200             # bootstrap replicates over particles
 seed = 0
 n_traces = 4             # p_hop traces shown
+bins_from = ""            # reuse the softness bins of another rearrangements.json (to compare presets)
+temperatures = []         # a subset of the preset's temperatures (default: all)
+require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
 from pathlib import Path
@@ -73,22 +76,26 @@ import seaborn as sns
 from softlib import arrhenius as ar
 from softlib import dynamics as dyn
 from softlib.local import read_softness
+from softlib.equilibration import select_runs
 from softlib.presets import get_preset
-from softlib.provenance import provenance, save_npz, write_json
+from softlib.provenance import provenance, read_json, save_npz, write_json
 
 sns.set_theme(style="ticks", context="notebook")
-P = get_preset(preset)
+get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(softness_dir) if softness_dir else Path(build_dir) / preset / "softness"
 fig_out = Path(fig_dir) / preset
 data_out = Path(data_dir) / preset
 fig_out.mkdir(parents=True, exist_ok=True)
 data_out.mkdir(parents=True, exist_ok=True)
-temperatures = sorted(P.temperatures)
-tags = {T: [p.tag for p in P.plans() if abs(p.T - T) < 1e-9] for T in temperatures}
+sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated)
+for tag, why in sel["dropped"].items():
+    print(f"left out {tag}: {why}")
+temperatures, tags = sel["temperatures"], sel["tags"]
 missing = [t for T in temperatures for t in tags[T] if not (runs_root / t / "run.json").exists()]
 if missing:
-    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 (make runs) first")
+    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 "
+                            f"(make PRESET={preset} simulate) first")
 T_low = temperatures[0]
 
 def savefig(fig, name):
@@ -188,8 +195,12 @@ for tag, s in soft.items():
           f"non-positive denominators excluded: {s['n_nonpositive']}")
 
 # %%
-edges = ar.shared_bins([np.concatenate([np.asarray(soft[t]["softness"]).ravel() for t in tags[T]])
-                        for T in temperatures], n_bins=n_bins)
+if bins_from:  # e.g. the finite-size run on the bins of the paper preset, so P_R(S) compare bin by bin
+    edges = np.asarray(read_json(bins_from)["softness_bins"], dtype=float)
+    print(f"softness bins taken from {bins_from}")
+else:
+    edges = ar.shared_bins([np.concatenate([np.asarray(soft[t]["softness"]).ravel() for t in tags[T]])
+                            for T in temperatures], n_bins=n_bins)
 centers = 0.5 * (edges[1:] + edges[:-1])
 
 def analyse(T, win, with_traces=False):
@@ -383,7 +394,8 @@ out = {
                                     "samples": tags[T]} for T in temperatures},
     "window_sensitivity": sensitivity,
     "provenance": provenance(notebook="05_rearrangements", preset=preset, window=window, lag=lag,
-                             calibration=calibration, n_bins=n_bins, n_boot=n_boot, seed=seed),
+                             calibration=calibration, n_bins=n_bins, n_boot=n_boot, seed=seed,
+                             bins_from=bins_from),
 }
 write_json(data_out / "rearrangements.json", ar.json_safe(out))
 save_npz(Path(build_dir) / preset / "rearrangements_tables.npz", edges=edges,

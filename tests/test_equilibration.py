@@ -36,3 +36,34 @@ def test_compare_uses_student_t_for_few_blocks():
     assert c["agree"] and c["threshold_sigma"] == pytest.approx(4.90, abs=0.02)
     # many degrees of freedom recover the normal threshold
     assert eq.compare(1.0, 0.1, 1.5, 0.1, dof=10_000)["threshold_sigma"] == pytest.approx(3.0, abs=0.01)
+
+
+def _summary(path, tag, ok, checks=None):
+    import json
+
+    checks = checks or {"no_energy_drift": ok, "equilibration_covers_10_tau": True}
+    (path / f"{tag}.json").write_text(json.dumps({"tag": tag, "equilibrated": ok, "checks": checks}))
+
+
+def test_select_runs_drops_unequilibrated_samples_and_temperatures(tmp_path):
+    from softlib.presets import run_tags
+
+    for tag in run_tags("paper"):
+        _summary(tmp_path, tag, ok=tag not in ("T0.470_s1", "T0.800_s0"))
+    sel = eq.select_runs("paper", tmp_path)
+    assert sel["tags"][0.47] == ["T0.470_s0"]          # one sample of two survives
+    assert 0.8 not in sel["temperatures"]               # the only sample failed: T dropped
+    assert sel["temperatures"] == [0.47, 0.5, 0.53, 0.56, 0.6, 0.65, 0.7]
+    assert "no_energy_drift" in sel["dropped"]["T0.800_s0"]
+    assert eq.select_runs("paper", tmp_path, require_equilibrated=False)["tags"][0.8] == ["T0.800_s0"]
+    assert eq.select_runs("paper", tmp_path, temperatures=[0.6])["temperatures"] == [0.6]
+
+
+def test_select_runs_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="not in preset"):
+        eq.select_runs("quick", tmp_path, temperatures=[0.55])
+    with pytest.raises(FileNotFoundError, match="run notebook 01"):
+        eq.select_runs("quick", tmp_path)
+    _summary(tmp_path, "T0.600_s0", ok=False)
+    with pytest.raises(ValueError, match="no usable run"):
+        eq.select_runs("quick", tmp_path, temperatures=[0.6])
