@@ -326,8 +326,18 @@ print("mean local depth deepens as T falls:", bool(np.all(np.diff(mean_phi) > 0)
 print(f"mean local softness ({calibration}) grows with T:", bool(np.all(np.diff(mean_S) > 0)))
 
 # %%
+# the histograms behind Fig. 3 (shared edges across temperatures), so the figure can be redrawn from data/
+def histograms(key):
+    allv = np.concatenate([data[T][key] for T in temperatures])
+    edges = np.linspace(*np.percentile(allv, [0.05, 99.95]), n_bins)
+    return {"edges": edges.tolist(),
+            "density": {f"{T:.3f}": np.histogram(data[T][key], edges, density=True)[0].tolist()
+                        for T in temperatures}}
+
+
 out = {
     "preset": preset, "delta": delta, "calibration": calibration, "calibration_file": str(cal_path),
+    "histograms": {"depth": histograms("depth"), **{f"S_{v}": histograms(v) for v in local.VARIANTS}},
     "temperatures": temperatures, "per_temperature": {f"{T:.3f}": rows[T] for T in temperatures},
     "runs": summary,
     "fig2": {"delta": deltas_fig2, "max_dev_from_smeared_histogram":
