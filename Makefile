@@ -122,8 +122,9 @@ paper:
 	$(MAKE) PRESET=paper analysis
 	$(PY) benchmarks/stage_times.py $(BUILD_ROOT)/paper/nb $(BUILD_ROOT)/seed/nb --json data/paper/stage_times.json
 
+# one LAMMPS run at a time on all cores (RANKS=... overrides)
 seed:
-	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(JOBS) JOBS=1 analysis
+	$(MAKE) PRESET=seed ENGINE=lammps JOBS=1 RANKS=$(if $(filter command line,$(origin RANKS)),$(RANKS),$(JOBS)) analysis
 
 # ---------------------------------------------------------------------------- tests
 test: test-unit test-notebooks
