@@ -102,6 +102,7 @@ import numpy as np
 from mpl_toolkits.axes_grid1.inset_locator import inset_axes
 
 from softlib import caging as cg
+from softlib import plotting
 from softlib import structure as st
 from softlib.equilibration import select_runs
 from softlib.presets import get_preset
@@ -116,6 +117,7 @@ if not Path("softlib").is_dir():
             os.chdir(up)
             break
 
+plotting.use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
 out_data = Path(data_dir) / preset
 out_fig = Path(fig_dir) / preset
@@ -344,8 +346,7 @@ ins.set_title(f"$R^2$ = {cal['r2']['b']:.3f}", fontsize=8)
 for T, c, x, y in zip(temperatures, colors, col["Phi_q"], inv_s):
     ax.annotate(f"{T:.2f}", (x, y), textcoords="offset points", xytext=(5, 3), fontsize=8)
 fig.subplots_adjust(left=0.17, bottom=0.13, right=0.96, top=0.96)  # tight_layout ignores insets
-for ext in ("png", "pdf"):
-    fig.savefig(out_fig / f"fig1a.{ext}", dpi=150)
+plotting.savefig(fig, "fig1a", out_fig)
 plt.show()
 
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
@@ -357,8 +358,7 @@ ax.set_xlabel(r"$\beta\Phi_r^{av}(0)$")
 ax.set_ylabel(r"$1/S^{av}\ (\sigma_{AA}^{-2})$")
 ax.legend(loc="upper right", fontsize=8)
 fig.tight_layout()
-for ext in ("png", "pdf"):
-    fig.savefig(out_fig / f"fig1b.{ext}", dpi=150)
+plotting.savefig(fig, "fig1b", out_fig)
 plt.show()
 
 # %% [markdown]
@@ -371,9 +371,7 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def sig(x, n=2):
-    return float(f"{x:.{n}g}")
-
+sig = plotting.sig
 
 print(f"c0 = {sig(cal['c0'])} +- {sig(cal['c0_err'], 1)}   (1/sigma^2)")
 print(f"c1 = {sig(cal['c1'])} +- {sig(cal['c1_err'], 1)}")

@@ -73,6 +73,7 @@ temperatures = []         # a subset of the preset's temperatures (default: all)
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -80,43 +81,34 @@ import numpy as np
 import seaborn as sns
 from scipy import stats
 
-from softlib import local, structure
+from softlib import local, plotting, structure
 from softlib.equilibration import select_runs
+from softlib.plotting import output_dirs, use_style
 from softlib.presets import get_preset
 from softlib.provenance import provenance, write_json
 from softlib.trajectory import load
 
-sns.set_theme(style="ticks", context="notebook")
+use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(build_dir) / preset / "softness"
-fig_out = Path(fig_dir) / preset
-data_out = Path(data_dir) / preset
-fig_out.mkdir(parents=True, exist_ok=True)
-data_out.mkdir(parents=True, exist_ok=True)
+data_out, fig_out = output_dirs(preset, data_dir, fig_dir)
 cal_path = Path(calibration_file) if calibration_file else data_out / "calibration.json"
 cal = local.load_calibration(cal_path)
-sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated)
+sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated, runs_root)
 for tag, why in sel["dropped"].items():
     print(f"left out {tag}: {why}")
 temperatures, tags = sel["temperatures"], sel["tags"]
-missing = [t for T in temperatures for t in tags[T] if not (runs_root / t / "run.json").exists()]
-if missing:
-    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 "
-                            f"(make PRESET={preset} simulate) first")
 T_low = temperatures[0]
 colors = dict(zip(temperatures, sns.color_palette("viridis_r", len(temperatures))))
 params = {T: {v: local.softness_parameters(cal, T, v) for v in local.VARIANTS} for T in temperatures}
 
 
-def savefig(fig, name):
-    for ext in ("png", "pdf"):
-        fig.savefig(fig_out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+savefig = partial(plotting.savefig, folder=fig_out)
 
 
 def sig(x, n=3):
-    """Round to n significant digits for printing (robust to last-digit noise)."""
-    return float(f"{x:.{n}g}") if np.isfinite(x) else float("nan")
+    return plotting.sig(x, n)
 
 # %%
 # NBVAL_CHECK_OUTPUT

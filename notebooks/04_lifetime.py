@@ -58,6 +58,7 @@ require_equilibrated = True  # leave out runs that notebook 01 did not find equi
 
 # %%
 import json
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -66,21 +67,20 @@ import seaborn as sns
 
 from softlib import dynamics as dyn
 from softlib import lifetime as lt
-from softlib.local import read_softness
+from softlib import plotting
 from softlib.equilibration import select_runs
+from softlib.local import read_softness
+from softlib.plotting import output_dirs, use_style
 from softlib.presets import get_preset
 from softlib.provenance import provenance, write_json
 from softlib.trajectory import load
 
-sns.set_theme(style="ticks", context="notebook")
+use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(build_dir) / preset / "softness"
-fig_out = Path(fig_dir) / preset
-data_out = Path(data_dir) / preset
-fig_out.mkdir(parents=True, exist_ok=True)
-data_out.mkdir(parents=True, exist_ok=True)
-sel = select_runs(preset, data_out / "simulate", None, require_equilibrated)
+data_out, fig_out = output_dirs(preset, data_dir, fig_dir)
+sel = select_runs(preset, data_out / "simulate", None, require_equilibrated, runs_root)
 for tag, why in sel["dropped"].items():
     print(f"left out {tag}: {why}")
 temperatures = sel["temperatures"]
@@ -98,13 +98,8 @@ T_low = chosen[0]
 colors = dict(zip(chosen, sns.color_palette("viridis_r", len(chosen))))
 
 
-def savefig(fig, name):
-    for ext in ("png", "pdf"):
-        fig.savefig(fig_out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
-
-
-def sig(x, n=2):
-    return float(f"{x:.{n}g}") if np.isfinite(x) else float("nan")
+savefig = partial(plotting.savefig, folder=fig_out)
+sig = plotting.sig
 
 # %% [markdown]
 # ## Data: log-spaced frames of every run

@@ -67,6 +67,7 @@ temperatures = []         # a subset of the preset's temperatures (default: all)
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -75,32 +76,26 @@ import seaborn as sns
 
 from softlib import arrhenius as ar
 from softlib import dynamics as dyn
+from softlib import plotting
 from softlib.local import read_softness
 from softlib.equilibration import select_runs
+from softlib.plotting import output_dirs, use_style
 from softlib.presets import get_preset
 from softlib.provenance import provenance, read_json, save_npz, write_json
 
-sns.set_theme(style="ticks", context="notebook")
+use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
 runs_root = Path(build_dir) / preset / "runs"
 soft_root = Path(softness_dir) if softness_dir else Path(build_dir) / preset / "softness"
-fig_out = Path(fig_dir) / preset
-data_out = Path(data_dir) / preset
-fig_out.mkdir(parents=True, exist_ok=True)
-data_out.mkdir(parents=True, exist_ok=True)
-sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated)
+data_out, fig_out = output_dirs(preset, data_dir, fig_dir)
+sel = select_runs(preset, data_out / "simulate", temperatures, require_equilibrated, runs_root)
 for tag, why in sel["dropped"].items():
     print(f"left out {tag}: {why}")
 temperatures, tags = sel["temperatures"], sel["tags"]
-missing = [t for T in temperatures for t in tags[T] if not (runs_root / t / "run.json").exists()]
-if missing:
-    raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 "
-                            f"(make PRESET={preset} simulate) first")
 T_low = temperatures[0]
 
-def savefig(fig, name):
-    for ext in ("png", "pdf"):
-        fig.savefig(fig_out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
+savefig = partial(plotting.savefig, folder=fig_out)
+sig = plotting.sig
 
 # %% [markdown]
 # ## Mobility threshold: MSD, $\alpha_2$ and $p_c$
@@ -125,10 +120,6 @@ for tag, r in runs.items():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def sig(x, n=2):
-    """Round to n significant digits for printing (robust to last-digit noise)."""
-    return float(f"{x:.{n}g}") if np.isfinite(x) else float("nan")
-
 per_T = {}
 print(f"{'T':>5} {'tau_alpha':>10} {'t*':>7} {'p_c':>7} | log frames: {'tau':>6} {'t*':>6} {'p_c':>6}")
 for T in temperatures:

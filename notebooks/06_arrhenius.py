@@ -57,6 +57,7 @@ finite_size_preset = None  # e.g. "seed": compare with that preset's run(s) at a
 
 # %%
 import json
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -64,13 +65,13 @@ import numpy as np
 import seaborn as sns
 
 from softlib import arrhenius as ar
+from softlib import plotting
 from softlib.local import read_softness
+from softlib.plotting import output_dirs, use_style
 from softlib.provenance import atomic_write_bytes, provenance, read_json, write_json
 
-sns.set_theme(style="ticks", context="notebook")
-data_out = Path(data_dir) / preset
-fig_out = Path(fig_dir) / preset
-fig_out.mkdir(parents=True, exist_ok=True)
+use_style()
+data_out, fig_out = output_dirs(preset, data_dir, fig_dir)
 rear_path = data_out / "rearrangements.json"
 tab_path = Path(build_dir) / preset / "rearrangements_tables.npz"
 for p in (rear_path, tab_path):
@@ -85,13 +86,8 @@ temperatures = [float(t) for t in tabs["temperatures"]]
 edges = tabs["edges"]
 tables = [(tabs[f"n_all_{T:.3f}"], tabs[f"n_rearr_{T:.3f}"]) for T in temperatures]
 
-def savefig(fig, name):
-    for ext in ("png", "pdf"):
-        fig.savefig(fig_out / f"{name}.{ext}", dpi=150, bbox_inches="tight")
-
-def sig(x, n=2):
-    """x rounded to n significant digits, as text (robust to last-digit noise); 'nan' for a missing value."""
-    return f"{x:.{n}g}" if x is not None and np.isfinite(x) else "nan"
+savefig = partial(plotting.savefig, folder=fig_out)
+sig = plotting.sig_text  # numbers go into text (the comparison table) here
 
 def tf(x):
     """A temperature with two decimals ('nan' when missing, 'inf' when the lines never cross at T > 0)."""

@@ -148,7 +148,7 @@ def tau_alpha_from_log(times, positions, species, block):
     return t[keep], fs[keep], _tau_or_nan(t[keep], fs[keep])
 
 
-def select_runs(preset, summaries_dir, temperatures=None, require_equilibrated=True):
+def select_runs(preset, summaries_dir, temperatures=None, require_equilibrated=True, runs_root=None):
     """The runs of a preset that downstream analysis may use, and why the others are left out.
 
     Parameters
@@ -162,6 +162,9 @@ def select_runs(preset, summaries_dir, temperatures=None, require_equilibrated=T
     require_equilibrated : bool
         Leave out samples whose summary says ``equilibrated: false``. With False, the summaries
         are not read at all (for trajectories that notebook 01 did not make).
+    runs_root : path, optional
+        Folder of the run directories (``<build>/<preset>/runs``): every selected run must be
+        complete there (its ``run.json`` exists), else FileNotFoundError.
 
     Returns
     -------
@@ -204,6 +207,12 @@ def select_runs(preset, summaries_dir, temperatures=None, require_equilibrated=T
         if kept:
             out["temperatures"].append(T)
             out["tags"][T] = kept
+    if runs_root is not None:
+        missing = [t for T in out["temperatures"] for t in out["tags"][T]
+                   if not (Path(runs_root) / t / "run.json").exists()]
+        if missing:
+            raise FileNotFoundError(f"runs not complete in {runs_root}: {missing}; run notebook 01 "
+                                    f"(make PRESET={preset} simulate) first")
     if not out["temperatures"]:
         raise ValueError(f"no usable run of preset {preset!r} at T = {wanted}: {out['dropped']}; run them "
                          "longer (t_equilibrate / t_production of notebook 01)")

@@ -67,3 +67,13 @@ def test_select_runs_bad_input(tmp_path):
     _summary(tmp_path, "T0.600_s0", ok=False)
     with pytest.raises(ValueError, match="no usable run"):
         eq.select_runs("quick", tmp_path, temperatures=[0.6])
+
+
+def test_select_runs_requires_complete_runs(tmp_path):
+    _summary(tmp_path, "T0.600_s0", ok=True)
+    runs = tmp_path / "runs"
+    (runs / "T0.600_s0").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="not complete"):
+        eq.select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)
+    (runs / "T0.600_s0" / "run.json").write_text("{}")
+    assert eq.select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)["tags"] == {0.6: ["T0.600_s0"]}

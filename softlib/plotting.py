@@ -1,0 +1,49 @@
+"""Small helpers the notebooks share: figure style, output folders, saving, printing numbers.
+
+Kept out of the kernels on purpose: nothing here computes physics.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def use_style():
+    """The seaborn style of every figure of the compendium."""
+    import seaborn as sns
+
+    sns.set_theme(style="ticks", context="notebook")
+
+
+def output_dirs(preset, data_dir="data", fig_dir="figures"):
+    """``(data/<preset>, figures/<preset>)`` as Paths, created if missing."""
+    data_out, fig_out = Path(data_dir) / preset, Path(fig_dir) / preset
+    for d in (data_out, fig_out):
+        d.mkdir(parents=True, exist_ok=True)
+    return data_out, fig_out
+
+
+def savefig(fig, name, folder=".", dpi=150):
+    """Write ``fig`` as ``<folder>/<name>.png`` and ``.pdf`` (tight bounding box).
+
+    Notebooks bind their folder once: ``savefig = partial(plotting.savefig, folder=fig_out)``.
+    """
+    for ext in ("png", "pdf"):
+        fig.savefig(Path(folder) / f"{name}.{ext}", dpi=dpi, bbox_inches="tight")
+
+
+def sig(x, n=2):
+    """``x`` rounded to ``n`` significant digits (NaN for None or non-finite).
+
+    Printed numbers that nbval compares go through this, so that last-digit noise between
+    platforms does not fail the comparison.
+    """
+    if x is None or not np.isfinite(x):
+        return float("nan")
+    return float(f"{x:.{n}g}")
+
+
+def sig_text(x, n=2):
+    """``x`` with ``n`` significant digits as text ('nan' for None or non-finite)."""
+    return f"{x:.{n}g}" if x is not None and np.isfinite(x) else "nan"

@@ -1,0 +1,28 @@
+"""The notebooks' shared helpers: rounding for nbval and figure files."""
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from softlib import plotting  # noqa: E402
+
+
+def test_sig_rounds_to_significant_digits_and_keeps_missing_values_missing():
+    assert plotting.sig(1234.5, 2) == 1200.0
+    assert plotting.sig(-0.0012345, 3) == -0.00123
+    assert math.isnan(plotting.sig(None)) and math.isnan(plotting.sig(float("inf")))
+    assert plotting.sig_text(0.012345, 2) == "0.012"
+    assert plotting.sig_text(None) == "nan" and plotting.sig_text(float("nan")) == "nan"
+
+
+def test_savefig_writes_png_and_pdf(tmp_path):
+    data_out, fig_out = plotting.output_dirs("quick", tmp_path / "data", tmp_path / "figs")
+    assert data_out.is_dir() and fig_out.is_dir()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plotting.savefig(fig, "line", fig_out)
+    plt.close(fig)
+    assert (fig_out / "line.png").read_bytes()[:4] == b"\x89PNG"
+    assert (fig_out / "line.pdf").read_bytes()[:4] == b"%PDF"
