@@ -178,6 +178,33 @@ for T in temperatures:
     print(f"T = {T:.3f}: {used} frames from {len(paths)} sample(s), N = {traj.n_particles}, "
           f"{len(q)} q shells")
 
+# %% [markdown]
+# ## Still a liquid?
+#
+# A small Kob-Andersen system held long at low temperature can crystallise, and a partly
+# crystalline run would bias every structural average below. We check the first, middle and
+# last frame of every run with the averaged bond-order parameter $\bar q_6$ of the A particles
+# (`structure.crystalline_fraction`, freud): the liquid has $\bar q_6 \approx 0.15$-$0.25$, an fcc
+# crystal about 0.5; we count A particles above 0.35.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+crystal = {}
+for T in temperatures:
+    for path in sources[T]:
+        traj = load(path, timestep=timestep)
+        checks = [st.crystalline_fraction(traj[k].positions[0], traj.species, traj.box)
+                  for k in (0, traj.n_frames // 2, traj.n_frames - 1)]
+        crystal[path] = {"T": T, "fraction": max(c["fraction"] for c in checks),
+                         "mean_q6": float(np.mean([c["mean"] for c in checks]))}
+worst = max(c["fraction"] for c in crystal.values())
+print(f"largest fraction of crystal-like A particles in any checked frame: {worst:.2f}; "
+      f"mean q6bar {min(c['mean_q6'] for c in crystal.values()):.2f} to {max(c['mean_q6'] for c in crystal.values()):.2f}")
+for path, c in crystal.items():
+    if c["fraction"] > 0.05:
+        print(f"WARNING: {path} (T = {c['T']}) has {100 * c['fraction']:.0f} % crystal-like A particles: "
+              "its structure is not the supercooled liquid's; rerun it from another seed")
+
 # %%
 colors = plt.cm.coolwarm(np.linspace(0, 1, len(temperatures)))
 names = {(0, 0): "AA", (0, 1): "AB", (1, 1): "BB"}
@@ -317,6 +344,7 @@ cal = cg.calibrate(results, provenance=provenance(
     sources={f"{T:.3f}": [str(p) for p in sources[T]] for T in temperatures},
     q_max=q_max, dq=dq, max_vectors=max_vectors, dr_fit=dr_fit, threshold=threshold,
     n_frames=n_frames, delta=delta))
+cal["crystal_check"] = crystal
 write_json(out_data / "calibration.json", cal)
 col = {k: np.array([results[T][k] for T in temperatures]) for k in ("S_av", "Phi_q", "Phi_r")}
 inv_s = 1 / col["S_av"]

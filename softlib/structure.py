@@ -367,3 +367,40 @@ def direct_correlation(S):
             "undefined there; average more frames or drop those q"
         )
     return np.eye(2)[None] - np.linalg.inv(S)
+
+
+def crystalline_fraction(positions, species, box, *, select=0, r_max=1.45, threshold=0.35):
+    """Fraction of particles with crystal-like local bond order (averaged Steinhardt q6).
+
+    A check that a supercooled run is still a liquid: the Kob-Andersen mixture can crystallise
+    (A-rich fcc) in long runs of small systems. For each particle of species ``select`` we take
+    the Lechner-Dellago average of q6 over itself and its ``select``-neighbours within
+    ``r_max`` (freud's ``Steinhardt(l=6, average=True)``). The liquid gives values around
+    0.15-0.25, fcc about 0.5, so ``threshold`` = 0.35 separates them.
+
+    Parameters
+    ----------
+    positions : (N, 3) float
+        One frame (sigma_AA).
+    species : (N,) int
+    box : (3,) float
+        Orthorhombic box lengths.
+
+    Returns
+    -------
+    dict
+        ``fraction`` above the threshold and ``mean`` averaged q6 of the selected particles.
+    """
+    import freud
+
+    pos = as_positions(positions)
+    sp = as_species(species, len(pos))
+    L = as_box(box)
+    sel = pos[sp == select]
+    if len(sel) < 13:
+        raise ValueError(f"only {len(sel)} particles of species {select}: too few for a bond-order check")
+    fbox = freud.box.Box(Lx=L[0], Ly=L[1], Lz=L[2])
+    q6 = freud.order.Steinhardt(l=6, average=True)
+    q6.compute((fbox, fbox.wrap(sel)), neighbors={"r_max": r_max, "exclude_ii": True})
+    q = np.asarray(q6.particle_order)
+    return {"fraction": float(np.mean(q > threshold)), "mean": float(np.mean(q))}

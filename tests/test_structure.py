@@ -233,3 +233,24 @@ def test_direct_correlation_identities():
         st.direct_correlation(np.ones((1, 2, 2)))
     with pytest.raises(ValueError, match="shape"):
         st.direct_correlation(np.ones((3, 3)))
+
+
+def test_crystalline_fraction_tells_fcc_from_liquid():
+    from softlib.structure import crystalline_fraction
+
+    n = 6  # fcc lattice of 4 n^3 = 864 particles at the A-A nearest-neighbour distance 1.1
+    a = 1.1 * np.sqrt(2)
+    cells = np.array([(i, j, k) for i in range(n) for j in range(n) for k in range(n)], float)
+    basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    pos = (cells[:, None, :] + basis[None]).reshape(-1, 3) * a
+    box = np.full(3, n * a)
+    sp = np.zeros(len(pos), int)
+    fcc = crystalline_fraction(pos, sp, box)
+    assert fcc["fraction"] == 1.0 and fcc["mean"] > 0.45
+    rng = np.random.default_rng(1)
+    jiggled = crystalline_fraction(pos + rng.normal(0, 0.05, pos.shape), sp, box)
+    assert jiggled["fraction"] > 0.95  # thermal noise does not hide the crystal
+    gas = crystalline_fraction(rng.uniform(0, box[0], pos.shape), sp, box)
+    assert gas["fraction"] < 0.05 and gas["mean"] < 0.3
+    with pytest.raises(ValueError, match="too few"):
+        crystalline_fraction(pos[:5], sp[:5], box)
