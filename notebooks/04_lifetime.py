@@ -159,8 +159,11 @@ for tag, r in runs.items():
 fig, ax = plt.subplots(figsize=(6.5, 4.3))
 for tag, cv in curves.items():
     col = colors[cv["T"]]
-    ax.plot(cv["t"], cv["C_S"], "-o", ms=3, color=col, label=rf"$C_S$, T = {cv['T']:.2f}")
-    ax.plot(cv["t"], cv["Q"], ":", lw=2, color=col, label=rf"$Q$, T = {cv['T']:.2f}")
+    several = len(tags[cv["T"]]) > 1  # samples of one temperature: tell them apart
+    which = f"T = {cv['T']:.2f}" + (f", {tag.split('_')[-1]}" if several else "")
+    mark = "-o" if tag.endswith("_s0") else "-s"
+    ax.plot(cv["t"], cv["C_S"], mark, ms=3, color=col, label=rf"$C_S$, {which}")
+    ax.plot(cv["t"], cv["Q"], ":", lw=2, color=col, label=rf"$Q$, {which}")
     if np.isfinite(cv["tau_alpha"]):
         ax.axvline(cv["tau_alpha"], color=col, lw=0.8, ls="--")
 ax.axhline(np.exp(-1), color="0.6", lw=0.8)

@@ -45,5 +45,12 @@ def sig(x, n=2):
 
 
 def sig_text(x, n=2):
-    """``x`` with ``n`` significant digits as text ('nan' for None or non-finite)."""
-    return f"{x:.{n}g}" if x is not None and np.isfinite(x) else "nan"
+    """``x`` with ``n`` significant digits as text ('nan' for None or non-finite).
+
+    Plain digits between 1e-4 and 1e5 (700, not 7e+02; 0.00021), scientific notation outside.
+    """
+    if x is None or not np.isfinite(x):
+        return "nan"
+    if x == 0 or 1e-4 <= abs(x) < 1e5:
+        return np.format_float_positional(float(f"{x:.{n}g}"), trim="-")
+    return f"{x:.{n}g}"

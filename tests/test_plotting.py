@@ -14,6 +14,9 @@ def test_sig_rounds_to_significant_digits_and_keeps_missing_values_missing():
     assert plotting.sig(-0.0012345, 3) == -0.00123
     assert math.isnan(plotting.sig(None)) and math.isnan(plotting.sig(float("inf")))
     assert plotting.sig_text(0.012345, 2) == "0.012"
+    assert plotting.sig_text(698.7, 2) == "700" and plotting.sig_text(2843.0, 2) == "2800"
+    assert plotting.sig_text(2.1e-4, 2) == "0.00021" and plotting.sig_text(-1.234e7, 3) == "-1.23e+07"
+    assert plotting.sig_text(0.0) == "0" and plotting.sig_text(5.0, 2) == "5"
     assert plotting.sig_text(None) == "nan" and plotting.sig_text(float("nan")) == "nan"
 
 
