@@ -224,7 +224,8 @@ def combine(res):
 hard, s0 = combine(props["hard"]), combine(props["s0"])
 lags = hard["times"]
 tau_low = curves[low[0]]["tau_alpha"]
-good = np.flatnonzero(hard["count"][:, 0] >= min_count)
+# the longest lag shown keeps at least a tenth of the starting pairs (and min_count), so it is not noise
+good = np.flatnonzero(hard["count"][:, 0] >= max(min_count, 0.1 * hard["count"][0, 0]))
 want = times_fig4b or [0.0, 0.01, 0.1 * tau_low if np.isfinite(tau_low) else 1.0, lags[good[-1]]]
 pick = sorted({int(np.argmin(np.abs(np.log((lags + 1e-12) / (w + 1e-12))))) for w in want})
 fig, ax = plt.subplots(figsize=(6, 4.2))
@@ -232,7 +233,7 @@ ax.hist(S_all, e_s, density=True, color="0.85", label="all A particles")
 pal = sns.color_palette("rocket", len(pick))
 for k, li in enumerate(pick):
     ax.plot(hard["s_centres"], hard["G"][li, 0], "-", color=pal[k], lw=2,
-            label=f"t = {lags[li]:.3g} (n = {hard['count'][li, 0]})")
+            label=f"t = {plotting.sig_text(lags[li], 3)} (n = {hard['count'][li, 0]})")
 ax.axvspan(*e_hard, color="C0", alpha=0.1)
 ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, -3))
 ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel=r"$G(S, S_0, t)$",
@@ -265,7 +266,7 @@ if np.isfinite(tau_low):
     ax.axvline(tau_low, color="0.5", lw=0.8)
 ax.set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$\langle S(t)\rangle_{S_0}$ ($\sigma^2$)",
        title=f"(c) T = {T_low:.2f}, particles within {r_stay} of their start")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the curves fill the frame
 fig.tight_layout()
 savefig(fig, "fig4c")
 plt.show()

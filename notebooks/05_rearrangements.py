@@ -319,7 +319,7 @@ for T in temperatures:
                 label=f"T = {T:.2f}")
 ax.set(yscale="log", xlabel=r"$S$ ($\sigma^2$)", ylabel="$P_R(S)$", title=f"Fig. 5(b), $\\Delta t$ = {window:g}")
 ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the curves fill the frame
 fig.tight_layout()
 savefig(fig, "fig5b")
 plt.show()
