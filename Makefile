@@ -30,7 +30,7 @@ BUILD := $(BUILD_ROOT)/$(PRESET)
 NB := $(BUILD)/nb
 TMP := $(BUILD)/tmp
 # run tags of the preset (stdlib only, so this works before .venv exists)
-TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags $(PRESET))
+TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags $(PRESET))
 SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
 ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
 # absolute paths: nbval re-executes the notebooks with their folder (build/<preset>/nb) as cwd
@@ -116,7 +116,7 @@ quick:
 	$(MAKE) PRESET=quick analysis
 
 paper:
-	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.presets tags paper)) simulations on $(JOBS) cores, the finite-size run (N = 4000, T = $(FS_T), LAMMPS on $(FS_RANKS) ranks), then the analysis notebooks; resumable (rerun 'make paper' after an interruption)."
+	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags paper)) simulations on $(JOBS) cores, the finite-size run (N = 4000, T = $(FS_T), LAMMPS on $(FS_RANKS) ranks), then the analysis notebooks; resumable (rerun 'make paper' after an interruption)."
 	$(MAKE) PRESET=paper simulate
 	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(FS_RANKS) $(BUILD_ROOT)/seed/nb/01_simulate_T$(FS_T)_s0.ipynb
 	$(MAKE) PRESET=paper analysis

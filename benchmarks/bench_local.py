@@ -1,4 +1,4 @@
-"""Local depth: softlib.local.local_depth (numba) against a plain numpy/scipy version, side by side.
+"""Local depth: softlib.analysis.local_softness.local_depth (numba) against a plain numpy/scipy version, side by side.
 
 N = 1000 liquid frames: from ``build/paper/runs`` when there (N = 1000), else the quick
 preset's N = 500 frames stacked twice along x (an exact periodic N = 1000 configuration with
@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from softlib import ka  # noqa: E402
-from softlib import local as lc  # noqa: E402
+from softlib.analysis import local_softness as lc  # noqa: E402
 
 T, DELTA = 0.6, 0.09
 LIMITS = {"AA": (0.90, 1.44), "AB": (0.74, 1.25)}
@@ -38,7 +38,7 @@ F_NUMBA, F_NUMPY = 300, 6
 
 def frames_n1000():
     """(frames (F, 1000, 3), species, box, source description, limits)."""
-    from softlib.trajectory import load
+    from softlib.io.trajectory import load
 
     for preset, tag in (("paper", "T0.600_s0"), ("quick", "T0.600_s0")):
         run = ROOT / "build" / preset / "runs" / tag
@@ -58,7 +58,7 @@ def frames_n1000():
             box = box * [2, 1, 1]
             return pos, sp, box, f"build/{preset}/runs/{tag} (N = 500, stacked 2x1x1)", lim
         return pos, sp, box, f"build/{preset}/runs/{tag}", lim
-    from softlib import md
+    from softlib.engine import md
 
     sp = ka.composition(1000)
     box = np.full(3, ka.box_length(1000))

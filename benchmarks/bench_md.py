@@ -1,4 +1,4 @@
-"""Our numba MD engine (softlib.md) against LAMMPS on the same Kob-Andersen liquid.
+"""Our numba MD engine (softlib.engine.md) against LAMMPS on the same Kob-Andersen liquid.
 
 Both run NVT (Nose-Hoover chain, tdamp 0.25), dt 0.0025, T 0.8, rho 1.2, no
 output, from the same equilibrated configuration (positions and velocities
@@ -8,7 +8,7 @@ configuration runs at each skin of --skins and is reported at its best skin:
 * LAMMPS, 1 MPI rank, ``pair_style lj/cut/opt`` (the fastest serial style);
 * LAMMPS, 2 MPI ranks (``mpiexec -n 2 lmp``), ``lj/cut/opt``;
 * LAMMPS, 1 rank with 2 OpenMP threads (``package omp 2``, ``suffix omp``);
-* softlib.md with 1 numba thread and with 2 numba threads.
+* softlib.engine.md with 1 numba thread and with 2 numba threads.
 
 LAMMPS timings are the "Loop time" of its log (set-up excluded), after a
 warm-up run in the same process; ours time ``Simulation.run`` after a
@@ -41,8 +41,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from softlib import ka  # noqa: E402
-from softlib import lammps as backend  # noqa: E402
-from softlib.presets import get_preset  # noqa: E402
+from softlib.engine import lammps as backend  # noqa: E402
+from softlib.pipeline.presets import get_preset  # noqa: E402
 
 T = 0.8
 DT = 0.0025
@@ -120,10 +120,10 @@ def time_lammps(config, data, skin, steps, workdir, warmup=200):
 
 # ------------------------------------------------------------------ ours
 def time_ours(threads, x, v, species, box, skin, steps, warmup=200):
-    """Seconds per step of softlib.md.Simulation.run with ``threads`` numba threads."""
+    """Seconds per step of softlib.engine.md.Simulation.run with ``threads`` numba threads."""
     import numba
 
-    from softlib.md import Simulation
+    from softlib.engine.md import Simulation
 
     numba.set_num_threads(threads)
     kw = {"nthreads": threads} if "nthreads" in inspect.signature(Simulation).parameters else {}
@@ -141,7 +141,7 @@ def same_dynamics(data, x, v, species, box, steps=200):
     Shows that both sides do the same work (same integrator, thermostat and
     forces): roundoff-level agreement, not just similar speed.
     """
-    from softlib.md import Simulation
+    from softlib.engine.md import Simulation
 
     n = len(species)
     lmp = backend.new_lammps()
@@ -185,9 +185,9 @@ def main(argv=None):
     have_ours = not args.no_ours
     if have_ours:
         try:
-            import softlib.md  # noqa: F401
+            import softlib.engine.md  # noqa: F401
         except ImportError as err:
-            print(f"softlib.md not importable ({err}): LAMMPS only")
+            print(f"softlib.engine.md not importable ({err}): LAMMPS only")
             have_ours = False
     print(f"# bench_md: KA rho 1.2, T {T}, dt {DT}, NVT tdamp {TDAMP}; nproc {os.cpu_count()}, "
           f"load {os.getloadavg()[0]:.2f}; {versions()}")
@@ -208,7 +208,7 @@ def main(argv=None):
                         rows.append(log_row(n, config, skin, t, rep))
                     if have_ours:
                         for threads in (1, 2):
-                            config = f"softlib.md {threads} numba thread" + "s" * (threads > 1)
+                            config = f"softlib.engine.md {threads} numba thread" + "s" * (threads > 1)
                             t = time_ours(threads, x, v, species, box, skin, steps)
                             rows.append(log_row(n, config, skin, t, rep))
     best = report(rows)
@@ -216,10 +216,10 @@ def main(argv=None):
     n_ref = 1000 if 1000 in sizes else sizes[0]
     b = best[n_ref]
     if have_ours:
-        one = b["softlib.md 1 numba thread"][1] / b["LAMMPS 1 rank (lj/cut/opt)"][1]
+        one = b["softlib.engine.md 1 numba thread"][1] / b["LAMMPS 1 rank (lj/cut/opt)"][1]
         two_ref = max(b["LAMMPS 2 ranks (lj/cut/opt)"][1],
                       b["LAMMPS 2 OpenMP threads (lj/cut/omp)"][1])
-        two = b["softlib.md 2 numba threads"][1] / two_ref
+        two = b["softlib.engine.md 2 numba threads"][1] / two_ref
         print(f"md_vs_lammps_1rank: {one:.3f}")
         print(f"md_vs_lammps_2core: {two:.3f}")
     else:

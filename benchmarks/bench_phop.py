@@ -1,8 +1,8 @@
-"""p_hop: prefix sums (softlib.dynamics.p_hop, numba) against the direct window version, side by side.
+"""p_hop: prefix sums (softlib.analysis.dynamics.p_hop, numba) against the direct window version, side by side.
 
 N = 1000 particles, 10^4 frames of 3-D random walks, Dt = 15 tau. Two frame spacings:
 0.25 tau (the paper preset's dense frames, 30 frames per half-window) and 0.1 tau (quick,
-75 frames per half-window). The reference is ``softlib.dynamics.p_hop_direct`` (numpy,
+75 frames per half-window). The reference is ``softlib.analysis.dynamics.p_hop_direct`` (numpy,
 one vectorised window per frame: O(frames x window x particles)); it is timed on a
 subset of frames and scaled to all frames (its cost per frame is constant), which is
 said in the output. A compiled direct-window loop (numba, written here) is also timed,
@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from softlib import dynamics as dyn  # noqa: E402
+from softlib.analysis import dynamics as dyn  # noqa: E402
 
 N, F, WINDOW = 1000, 10_000, 15.0
 SUBSET = 600  # frames of the numpy reference actually timed

@@ -1,4 +1,4 @@
-"""Benchmark: softlib.structure (partial S(q) and g(r)) against freud, side by side, per frame.
+"""Benchmark: softlib.analysis.structure (partial S(q) and g(r)) against freud, side by side, per frame.
 
 Same frames, same settings:
 
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import freud  # noqa: E402
 
 from softlib import ka  # noqa: E402
-from softlib import structure as st  # noqa: E402
+from softlib.analysis import structure as st  # noqa: E402
 
 RUN = "build/quick/runs/T0.600_s0/linear.gsd"
 
@@ -37,7 +37,7 @@ RUN = "build/quick/runs/T0.600_s0/linear.gsd"
 def frames_for(n, n_frames):
     """(positions (F, N, 3), species, box, label)."""
     if n == 500 and os.path.exists(RUN):
-        from softlib.trajectory import load
+        from softlib.io.trajectory import load
 
         t = load(RUN)
         idx = np.linspace(0, t.n_frames - 1, n_frames).round().astype(int)

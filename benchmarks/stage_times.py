@@ -65,7 +65,7 @@ def main(argv=None):
         print(f"| {r['stage']} | {r['elapsed_s'] / 60:.1f} min | {r['notebook_s'] / 60:.1f} min | {eng} |")
     print(f"| total (stages one after another) | {sum(r['elapsed_s'] for r in rows) / 60:.1f} min | |")
     if args.json:
-        from softlib.provenance import provenance, write_json
+        from softlib.io.store import provenance, write_json
 
         write_json(args.json, {"stages": rows, "provenance": provenance(script="benchmarks/stage_times.py")})
 

@@ -47,10 +47,10 @@
 # stage resumable: rerunning this notebook continues an interrupted run and never repeats finished work.
 
 # %% tags=["parameters"]
-preset = "quick"        # quick | paper | seed (softlib.presets)
+preset = "quick"        # quick | paper | seed (softlib.pipeline.presets)
 T = 0.60                # temperature (eps_AA / k_B)
 sample = 0              # independent sample index (its own seed and start)
-engine = "numba"        # numba (softlib.md) | lammps (softlib.lammps)
+engine = "numba"        # numba (softlib.engine.md) | lammps (softlib.engine.lammps)
 ranks = 1               # MPI ranks for the lammps engine
 N = None                # override the preset's N
 rho = None              # override the density (default 1.2)
@@ -73,7 +73,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from softlib import ka, presets, provenance
+from softlib import ka
+from softlib.pipeline import presets
+from softlib.io import store as provenance
 
 sns.set_theme(context="notebook", style="ticks")
 overrides = {k: v for k, v in dict(N=N, rho=rho, seed=seed, t_equilibrate=t_equilibrate,
@@ -107,10 +109,10 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 if engine == "numba":
-    from softlib.md import simulate
+    from softlib.engine.md import simulate
     run = simulate(plan, run_dir, progress=progress)
 elif engine == "lammps":
-    from softlib.lammps import simulate
+    from softlib.engine.lammps import simulate
     run = simulate(plan, run_dir, ranks=ranks)
 else:
     raise ValueError(f"engine must be 'numba' or 'lammps', got {engine!r}")
@@ -149,9 +151,10 @@ plt.show()
 # $\tau_\alpha$.
 
 # %%
-from softlib import dynamics, equilibration
+from softlib.analysis import equilibration
+from softlib.io.trajectory import load_positions
 
-times_log, species, box, pos_log = dynamics.load_positions(run_dir / "log.gsd")
+times_log, species, box, pos_log = load_positions(run_dir / "log.gsd")
 t_fs, fs, tau = equilibration.tau_alpha_from_log(times_log, pos_log, species, plan.log_block)
 if not np.isfinite(tau):
     print(f"WARNING: F_s does not reach 1/e within a log block of {plan.log_block:g} tau: "
@@ -184,7 +187,7 @@ drift = equilibration.energy_drift(prod["time"].to_numpy(), prod["e_pot"].to_num
 # shorter than $3\tau_\alpha$ the test has little power and we say so.
 
 # %%
-times_lin, _, _, pos_lin = dynamics.load_positions(run_dir / "linear.gsd")
+times_lin, _, _, pos_lin = load_positions(run_dir / "linear.gsd")
 stride = max(1, len(times_lin) // 8000)   # bound memory and cost; keeps >= 8000 frames
 halves = equilibration.halves(times_lin[::stride], pos_lin[::stride], species, tau)
 del pos_lin

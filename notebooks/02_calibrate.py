@@ -81,7 +81,7 @@ preset = "quick"
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
-trajectories = None   # optional {T: [paths]} of your own files (any format softlib.trajectory.load reads)
+trajectories = None   # optional {T: [paths]} of your own files (any format softlib.io.trajectory.load reads)
 timestep = None       # integration step for user files that store step numbers (LAMMPS dumps)
 q_max = 40.0          # upper limit of the q integrals (1/sigma)
 dq = 0.2              # shell width of S(q) in 1/sigma; None gives 2 pi / L, the METHODS default
@@ -101,13 +101,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mpl_toolkits.axes_grid1.inset_locator import inset_axes
 
-from softlib import caging as cg
-from softlib import plotting
-from softlib import structure as st
-from softlib.equilibration import select_runs
-from softlib.presets import get_preset
-from softlib.provenance import provenance, save_npz, write_json
-from softlib.trajectory import load
+from softlib.analysis import caging as cg
+from softlib.pipeline import plotting
+from softlib.analysis import structure as st
+from softlib.pipeline.runs import select_runs
+from softlib.pipeline.presets import get_preset
+from softlib.io.store import provenance, save_npz, write_json
+from softlib.io.trajectory import load
 
 # papermill runs us from the repository root (--cwd); nbval starts the kernel in the executed
 # notebook's folder: climb to the root so that the relative folders mean the same in both

@@ -51,7 +51,7 @@
 # true $g$ vanishes and $\beta U$ is huge, and without $r_{lo}$ that tail would dominate the
 # integral.
 #
-# Numerically (`softlib.local`): neighbours within $r_{hi} + 6\delta$ from a cell list, the
+# Numerically (`softlib.analysis.local_softness`): neighbours within $r_{hi} + 6\delta$ from a cell list, the
 # Gaussians of all neighbours accumulated on an r-grid of spacing $\le\delta/10$ by a
 # multiplicative recurrence (two exponentials per neighbour instead of one per grid point),
 # Simpson's rule, numba-parallel over particles.
@@ -81,12 +81,15 @@ import numpy as np
 import seaborn as sns
 from scipy import stats
 
-from softlib import local, plotting, structure
-from softlib.equilibration import select_runs
-from softlib.plotting import output_dirs, use_style
-from softlib.presets import get_preset
-from softlib.provenance import provenance, write_json
-from softlib.trajectory import load
+from softlib.analysis import local_softness as local, structure
+from softlib.io.softness_store import read_softness
+from softlib.pipeline import stages
+from softlib.pipeline import plotting
+from softlib.pipeline.runs import select_runs
+from softlib.pipeline.plotting import output_dirs, use_style
+from softlib.pipeline.presets import get_preset
+from softlib.io.store import provenance, write_json
+from softlib.io.trajectory import load
 
 use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
@@ -218,7 +221,7 @@ for dl in deltas_fig2:
 summary = {}
 for T in temperatures:
     for tag in tags[T]:
-        summary[tag] = local.compute_run_softness(runs_root / tag, soft_root / tag, cal, T=T, delta=delta,
+        summary[tag] = stages.compute_run_softness(runs_root / tag, soft_root / tag, cal, T=T, delta=delta,
                                                   schedule=schedules, chunk=chunk, variant=calibration)
 
 # %%
@@ -238,7 +241,7 @@ for tag, res in summary.items():
 # %%
 data = {}
 for T in temperatures:
-    dep = np.concatenate([np.asarray(local.read_softness(soft_root / t, "linear")["depth"], float).ravel()
+    dep = np.concatenate([np.asarray(read_softness(soft_root / t, "linear")["depth"], float).ravel()
                           for t in tags[T]])
     data[T] = {"depth": dep}
     for v in local.VARIANTS:

@@ -65,15 +65,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from softlib import dynamics as dyn
-from softlib import lifetime as lt
-from softlib import plotting
-from softlib.equilibration import select_runs
-from softlib.local import read_softness
-from softlib.plotting import output_dirs, use_style
-from softlib.presets import get_preset
-from softlib.provenance import provenance, write_json
-from softlib.trajectory import load
+from softlib.analysis import dynamics as dyn
+from softlib.analysis import lifetime as lt
+from softlib.pipeline import plotting
+from softlib.pipeline.runs import select_runs
+from softlib.io.softness_store import read_softness
+from softlib.pipeline.plotting import output_dirs, use_style
+from softlib.pipeline.presets import get_preset
+from softlib.io.store import provenance, write_json
+from softlib.io.trajectory import load
 
 use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name

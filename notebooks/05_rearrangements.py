@@ -74,14 +74,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from softlib import arrhenius as ar
-from softlib import dynamics as dyn
-from softlib import plotting
-from softlib.local import read_softness
-from softlib.equilibration import select_runs
-from softlib.plotting import output_dirs, use_style
-from softlib.presets import get_preset
-from softlib.provenance import provenance, read_json, save_npz, write_json
+from softlib.analysis import rearrangements as rr
+from softlib.io.store import json_safe
+from softlib.io.trajectory import load_positions
+from softlib.pipeline import stages
+from softlib.pipeline import plotting
+from softlib.io.softness_store import read_softness
+from softlib.pipeline.runs import select_runs
+from softlib.pipeline.plotting import output_dirs, use_style
+from softlib.pipeline.presets import get_preset
+from softlib.io.store import provenance, read_json, save_npz, write_json
 
 use_style()
 get_preset(preset)  # fails early, naming the presets, on a wrong name
@@ -113,7 +115,7 @@ sig = plotting.sig
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-runs = {tag: dyn.run_dynamics(runs_root / tag) for T in temperatures for tag in tags[T]}
+runs = {tag: stages.run_dynamics(runs_root / tag) for T in temperatures for tag in tags[T]}
 for tag, r in runs.items():
     for note in r["notes"]:
         print(f"{tag}: {note}")
@@ -190,7 +192,7 @@ if bins_from:  # e.g. the finite-size run on the bins of the paper preset, so P_
     edges = np.asarray(read_json(bins_from)["softness_bins"], dtype=float)
     print(f"softness bins taken from {bins_from}")
 else:
-    edges = ar.shared_bins([np.concatenate([np.asarray(soft[t]["softness"]).ravel() for t in tags[T]])
+    edges = rr.shared_bins([np.concatenate([np.asarray(soft[t]["softness"]).ravel() for t in tags[T]])
                             for T in temperatures], n_bins=n_bins)
 centers = 0.5 * (edges[1:] + edges[:-1])
 
@@ -200,10 +202,10 @@ def analyse(T, win, with_traces=False):
     offset, n_valid, n_above = 0, 0, 0
     for tag in tags[T]:
         s = soft[tag]
-        t, _, _, pos = dyn.load_positions(runs_root / tag / "linear.gsd")
+        t, _, _, pos = load_positions(runs_root / tag / "linear.gsd")
         S_run = np.asarray(s["softness"], dtype=float)
-        rd = ar.rearrangement_data(t, pos[:, s["a_index"]], s["times"], S_run, per_T[T]["p_c"], win, lag)
-        a, r = ar.rearrangement_table(S_run, rd["p_hop_s"], per_T[T]["p_c"], edges)
+        rd = rr.rearrangement_data(t, pos[:, s["a_index"]], s["times"], S_run, per_T[T]["p_c"], win, lag)
+        a, r = rr.rearrangement_table(S_run, rd["p_hop_s"], per_T[T]["p_c"], edges)
         n_all.append(a)
         n_r.append(r)
         S.append(S_run)
@@ -225,10 +227,10 @@ def analyse(T, win, with_traces=False):
     out = {"n_all": np.vstack(n_all), "n_rearr": np.vstack(n_r), "ev_values": ev_v, "ev_particle": ev_p,
            "n_events": n_ev, "dropped": dropped, "trace": trace,
            "fraction_rearranging": n_above / n_valid}
-    out["fractions"] = ar.fraction_analysis(S, ev_v, ev_p, n_boot=n_boot, seed=seed)
-    out["P_S"] = ar.softness_density(S, edges)
-    out["P_S_given_R"] = ar.softness_density(ev_v, edges)
-    out["P_R"], out["P_R_err"] = ar.rearrangement_probability(out["n_all"], out["n_rearr"], n_boot, seed)
+    out["fractions"] = rr.fraction_analysis(S, ev_v, ev_p, n_boot=n_boot, seed=seed)
+    out["P_S"] = rr.softness_density(S, edges)
+    out["P_S_given_R"] = rr.softness_density(ev_v, edges)
+    out["P_R"], out["P_R_err"] = rr.rearrangement_probability(out["n_all"], out["n_rearr"], n_boot, seed)
     out["S_all"] = S if T == T_low else None
     return out
 
@@ -296,8 +298,8 @@ S_low = res[T_low]["S_all"]
 fin = S_low[np.isfinite(S_low)]
 fine = np.linspace(*np.quantile(fin, [0.002, 0.998]), 41)
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.stairs(ar.softness_density(fin, fine), fine, color="k", lw=1.5, label="$P(S)$, all A particle-frames")
-ax.stairs(ar.softness_density(res[T_low]["ev_values"], fine), fine, color="tab:red", lw=1.5,
+ax.stairs(rr.softness_density(fin, fine), fine, color="k", lw=1.5, label="$P(S)$, all A particle-frames")
+ax.stairs(rr.softness_density(res[T_low]["ev_values"], fine), fine, color="tab:red", lw=1.5,
           label="$P(S|R)$, at the start of an event")
 ax.axvline(fr["peak"], color="k", ls="--", lw=0.8, label="peak of $P(S)$")
 ax.axvline(fr["median"], color="gray", ls=":", lw=0.8, label="median of $P(S)$")
@@ -388,7 +390,7 @@ out = {
                              calibration=calibration, n_bins=n_bins, n_boot=n_boot, seed=seed,
                              bins_from=bins_from),
 }
-write_json(data_out / "rearrangements.json", ar.json_safe(out))
+write_json(data_out / "rearrangements.json", json_safe(out))
 save_npz(Path(build_dir) / preset / "rearrangements_tables.npz", edges=edges,
          temperatures=np.asarray(temperatures),
          **{f"n_all_{T:.3f}": res[T]["n_all"] for T in temperatures},

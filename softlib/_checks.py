@@ -56,7 +56,7 @@ def as_species(species, n=None):
     if bad.size:
         raise ValueError(
             f"unknown species {bad.tolist()}: use 0 for A and 1 for B "
-            "(map LAMMPS types 1/2 or names 'A'/'B' with softlib.trajectory.load)"
+            "(map LAMMPS types 1/2 or names 'A'/'B' with softlib.io.trajectory.load)"
         )
     if n is not None and s.size != n:
         raise ValueError(f"species has {s.size} entries but there are {n} particles")

@@ -5,9 +5,8 @@ Each pair type uv interacts through a Lennard-Jones potential truncated at
 ``2.5 sigma_uv`` and shifted by its value there (energy shift only: the force
 jumps to zero at the cutoff, as with LAMMPS ``pair_modify shift yes``).
 
-The public force routine ``energy_forces`` lives in :mod:`softlib.forces`
-and is re-exported here so that ``softlib.ka.energy_forces`` is the stable
-entry point for notebooks, tests and outside users.
+This module holds the model only (constants and the pair potential in numpy); the
+numba force routines are :mod:`softlib.engine.forces` (``energy_forces``, ``PairForce``).
 """
 from __future__ import annotations
 
@@ -91,12 +90,3 @@ def box_length(n, rho=RHO):
     """Edge of the cubic box holding ``n`` particles at number density ``rho``."""
     return float((n / rho) ** (1.0 / 3.0))
 
-
-def __getattr__(name):
-    # energy_forces is defined with the numba kernels; import lazily so that
-    # the model constants are usable without compiling anything.
-    if name == "energy_forces":
-        from .forces import energy_forces
-
-        return energy_forces
-    raise AttributeError(name)

@@ -1,13 +1,13 @@
-"""softlib.caging against closed forms, independent quadrature and known lines."""
+"""softlib.analysis.caging against closed forms, independent quadrature and known lines."""
 import json
 
 import numpy as np
 import pytest
 from scipy import integrate
 
-from softlib import caging as cg
+from softlib.analysis import caging as cg
 from softlib import ka
-from softlib.provenance import write_json
+from softlib.io.store import write_json
 
 X = (0.8, 0.2)
 

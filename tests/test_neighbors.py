@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from softlib.neighbors import (
+from softlib.engine.neighbors import (
     VerletList,
     _balance,
     _neighbor_pairs_numpy,

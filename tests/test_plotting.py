@@ -6,7 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from softlib import plotting  # noqa: E402
+from softlib.pipeline import plotting  # noqa: E402
 
 
 def test_sig_rounds_to_significant_digits_and_keeps_missing_values_missing():

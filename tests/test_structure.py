@@ -1,10 +1,10 @@
-"""softlib.structure against freud, numpy twins, the Fourier transform of g(r) and exact limits."""
+"""softlib.analysis.structure against freud, numpy twins, the Fourier transform of g(r) and exact limits."""
 import freud
 import numpy as np
 import pytest
 
-from softlib import structure as st
-from softlib.trajectory import Trajectory
+from softlib.analysis import structure as st
+from softlib.io.trajectory import Trajectory
 
 X = np.array([0.8, 0.2])
 
@@ -236,7 +236,7 @@ def test_direct_correlation_identities():
 
 
 def test_crystalline_fraction_tells_fcc_from_liquid():
-    from softlib.structure import crystalline_fraction
+    from softlib.analysis.structure import crystalline_fraction
 
     n = 6  # fcc lattice of 4 n^3 = 864 particles at the A-A nearest-neighbour distance 1.1
     a = 1.1 * np.sqrt(2)

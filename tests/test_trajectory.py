@@ -1,14 +1,13 @@
-"""softlib.trajectory: every format we read, unwrapping, slicing, streaming, and every bad input."""
+"""softlib.io.trajectory: every format we read, unwrapping, slicing, streaming, and every bad input."""
 import gzip
-import os
 import warnings
 
 import gsd.hoomd
 import numpy as np
 import pytest
 
-from softlib import gsdio
-from softlib import trajectory as tr
+from softlib.io import gsd as gsdio
+from softlib.io import trajectory as tr
 
 N, L, F = 40, 4.0, 150
 BOX = np.array([L, L, L])

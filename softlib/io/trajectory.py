@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_box, as_positions, as_species
+from .._checks import as_box, as_positions, as_species
 
 #: unwrapping by continuity refuses jumps larger than this fraction of the smallest edge
 MAX_STEP_FRACTION = 0.25
@@ -77,7 +77,7 @@ def _check_times(times, path):
             raise ValueError(
                 f"{path}: frames out of time order: frame {i} has t = {times[i]:g} after "
                 f"t = {times[i - 1]:g}; a restarted run may have appended duplicate frames: "
-                "remove them (softlib.gsdio.truncate_after) or sort the file"
+                "remove them (softlib.io.gsd.truncate_after) or sort the file"
             )
     return times
 
@@ -568,3 +568,15 @@ def load(path, topology=None, species=None, timestep=None, format=None):  # noqa
                 "or a format MDAnalysis reads (DCD, XTC, TRR, H5MD, ...), or pass format="
             )
     return Trajectory(_MDASource(path, topology, species, timestep, format))
+
+
+def load_positions(path, frames=None):
+    """Times (F,), species (N,), box (3,) and unwrapped positions (F, N, 3) of one trajectory file.
+
+    A shortcut for ``load(path)[frames]`` as plain arrays; ``frames`` is an optional slice or
+    index array.
+    """
+    tr = load(path)
+    if frames is not None:
+        tr = tr[frames]
+    return np.asarray(tr.times), np.asarray(tr.species), np.asarray(tr.box), np.asarray(tr.positions)

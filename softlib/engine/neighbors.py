@@ -13,7 +13,7 @@ Public
 ``cell_grid(box, cell_min)``
     number of cells per axis for cells of edge >= ``cell_min``.
 
-Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
+Raw numba kernels (for numba step loops, e.g. :mod:`softlib.engine.md`)
 ---------------------------------------------------------------
 ``_needs_rebuild(pos, pos_at_build, box, half_skin2) -> bool``
     True when some particle moved (minimum image) by more than
@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._checks import as_box, as_positions, as_species, check_box_cutoff
+from .._checks import as_box, as_positions, as_species, check_box_cutoff
 
 
 def cell_grid(box, cell_min):

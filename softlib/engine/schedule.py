@@ -51,7 +51,7 @@ def log_steps(t_production, log_block, log_first, per_decade, dt):
 
 
 def plan_steps(plan):
-    """(linear, log) step arrays of a :class:`softlib.presets.RunPlan`."""
+    """(linear, log) step arrays of a :class:`softlib.pipeline.presets.RunPlan`."""
     lin = linear_steps(plan.t_production, plan.dense_interval, plan.dt)
     lg = log_steps(plan.t_production, plan.log_block, plan.log_first, plan.log_per_decade, plan.dt)
     return lin, lg

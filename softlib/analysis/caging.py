@@ -25,8 +25,8 @@ import os
 import numpy as np
 from scipy import stats
 
-from . import ka
-from ._checks import as_temperature
+from .. import ka
+from .._checks import as_temperature
 from .structure import direct_correlation
 
 #: default number fractions (x_A, x_B) of the KA mixture

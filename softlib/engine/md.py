@@ -23,8 +23,8 @@ with eta_k the chain positions and xi_k their velocities.
 
 The steps between two output events run inside one numba function
 (``_run_block``), Verlet-list rebuilds included, so Python costs nothing
-per step. It uses the serial building blocks of :mod:`softlib.forces` and
-:mod:`softlib.neighbors` only: numba 0.68 crashes when it loads a cached
+per step. It uses the serial building blocks of :mod:`softlib.engine.forces` and
+:mod:`softlib.engine.neighbors` only: numba 0.68 crashes when it loads a cached
 function whose callees include a ``parallel=True`` function.
 
 Exact restarts: a checkpoint stores positions, velocities, forces, the
@@ -48,8 +48,10 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from . import ka
-from ._checks import as_box, as_positions, as_species, as_temperature, check_box_cutoff
+from .. import ka
+from . import forces as _forces_module
+from . import neighbors as _neighbors_module
+from .._checks import as_box, as_positions, as_species, as_temperature, check_box_cutoff
 from .forces import PairForce, _chunk
 from .forces import check_overlaps as _check_overlaps
 from .neighbors import _build_rows, _sort_cells
@@ -68,7 +70,7 @@ THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e
 # ---------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------
-# Serial kernels only. softlib.forces._compute and softlib.neighbors._build_half
+# Serial kernels only. softlib.engine.forces._compute and softlib.engine.neighbors._build_half
 # also contain calls to parallel=True functions, and numba 0.68 crashes when it
 # loads a cached function with such a callee back from its cache. So the step
 # loop calls their serial building blocks (_sort_cells + _build_rows for the
@@ -78,7 +80,7 @@ THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e
 def _nl_build(x, species, box, ncell, runs, nruns, cut2):
     """Cell-sorted half Verlet list ``(perm, species_sorted, offsets, split, nbrs)``.
 
-    Same list as ``softlib.neighbors._build_half(..., nchunks=1)``; ``x`` must be finite.
+    Same list as ``softlib.engine.neighbors._build_half(..., nchunks=1)``; ``x`` must be finite.
     """
     n = x.shape[0]
     perm, start, ps = _sort_cells(x, box, ncell)
@@ -122,7 +124,7 @@ def _nl_forces(x, box, nl, params, work, f):
 
 
 class _ForceField:
-    """Serial KA forces with a Verlet list: geometry from softlib.forces.PairForce."""
+    """Serial KA forces with a Verlet list: geometry from softlib.engine.forces.PairForce."""
 
     def __init__(self, species, box, skin):
         pf = PairForce(species, box, skin=skin, nthreads=1)
@@ -228,19 +230,19 @@ def _run_block(x, v, f, xref, species, box, geo, half_skin2, params, work, nl, n
     return nl
 
 
-def _tie_cache(*dispatchers, sources=("md.py", "forces.py", "neighbors.py", "ka.py")):
+def _tie_cache(*dispatchers, modules=()):
     """Key the numba cache of ``dispatchers`` on the kernels they call, not only on md.py.
 
     numba stamps a cached function with the hash of its own source file, but
     the cached machine code also holds the callees from other files; after
-    an edit of softlib/forces.py a stale step loop would run the old force
+    an edit of softlib/engine/forces.py a stale step loop would run the old force
     kernel (or crash if its arguments changed). With the stamp hashed over
     all these files any edit recompiles. Uses numba internals, hence guarded.
     """
     import hashlib
 
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(b"".join((here / name).read_bytes() for name in sources)).digest()
+    files = [Path(__file__)] + [Path(m.__file__) for m in modules]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).digest()
     for d in dispatchers:
         try:
             d._cache._cache_file._source_stamp = digest
@@ -248,13 +250,13 @@ def _tie_cache(*dispatchers, sources=("md.py", "forces.py", "neighbors.py", "ka.
             pass
 
 
-_tie_cache(_nl_build, _nl_forces, _run_block)
+_tie_cache(_nl_build, _nl_forces, _run_block, modules=(_forces_module, _neighbors_module, ka))
 
 
 def _run_block_numpy(sim, nsteps):
     """Plain numpy twin of :func:`_run_block` (reference for tests; slow).
 
-    Uses the O(N^2) numpy force ``softlib.forces.energy_forces_numpy``
+    Uses the O(N^2) numpy force ``softlib.engine.forces.energy_forces_numpy``
     (no neighbour list) and the same operator splitting, so it must agree
     with the numba block to roundoff over a few steps.
     """
@@ -653,7 +655,7 @@ class Simulation:
         resumed from the file continue bit-identically.
         ``extra``: JSON-serialisable dict stored alongside (e.g. stage info).
         """
-        from .provenance import save_npz
+        from ..io.store import save_npz
 
         self._rebuild()
         self.n_rebuilds += 1
@@ -743,7 +745,7 @@ def _read_thermo(path):
 
 def _truncate_thermo(path, stage, step):
     """Keep the rows written up to (stage, step) inclusive, atomically."""
-    from .provenance import atomic_write_bytes
+    from ..io.store import atomic_write_bytes
 
     order = {s: i for i, s in enumerate(STAGES)}
     rows = _read_thermo(path) if path.exists() else []
@@ -769,7 +771,7 @@ def _stage_events(stage, start, n, steps):
 
 
 def simulate(plan, outdir, progress=True, callback=None):
-    """Run one :class:`softlib.presets.RunPlan` with the numba engine; resumable.
+    """Run one :class:`softlib.pipeline.presets.RunPlan` with the numba engine; resumable.
 
     Protocol: random start with overlaps removed (FIRE), melt at
     ``plan.T_melt`` for ``plan.t_melt``, instantaneous quench to ``plan.T``
@@ -777,7 +779,7 @@ def simulate(plan, outdir, progress=True, callback=None):
     ``plan.t_equilibrate``, production for ``plan.t_production``.
 
     Writes into ``outdir``: ``linear.gsd`` and ``log.gsd`` (frames of
-    :func:`softlib.schedule.plan_steps`, steps and times from the start of
+    :func:`softlib.engine.schedule.plan_steps`, steps and times from the start of
     production), ``thermo.csv`` (per-particle energies, stage-local step
     and time, every ``plan.thermo_interval``), ``checkpoint.npz`` (every
     ``plan.checkpoint_interval`` and at every stage end) and, last,
@@ -791,7 +793,7 @@ def simulate(plan, outdir, progress=True, callback=None):
 
     Parameters
     ----------
-    plan : softlib.presets.RunPlan
+    plan : softlib.pipeline.presets.RunPlan
     outdir : str or Path
     progress : bool
         tqdm bar on stderr.
@@ -804,7 +806,7 @@ def simulate(plan, outdir, progress=True, callback=None):
     dict
         The content of ``run.json``.
     """
-    from .provenance import provenance, read_json, write_json
+    from ..io.store import provenance, read_json, write_json
     from .schedule import plan_steps
 
     lengths = _check_plan(plan)
@@ -834,13 +836,13 @@ def simulate(plan, outdir, progress=True, callback=None):
     _check_frames(outdir, {"linear": lin, "log": lg})
     wall = sum(book["wall"].values())
     result = {
-        "plan": plan.asdict(), "engine": "softlib.md", "complete": True,
+        "plan": plan.asdict(), "engine": "softlib.engine.md", "complete": True,
         "steps": n_stage, "wall_seconds": book["wall"], "wall_time": wall,
         "steps_per_second": (book["steps_timed"] / wall) if wall > 0 else None,
         "n_rebuilds": sim.n_rebuilds,
         "n_frames": {"linear": int(len(lin)), "log": int(len(lg))},
         "final": sim.thermo(),
-        "provenance": provenance(engine="softlib.md", **plan.asdict()),
+        "provenance": provenance(engine="softlib.engine.md", **plan.asdict()),
     }
     write_json(outdir / "run.json", result)
     return result
@@ -876,7 +878,7 @@ def _start_or_resume(plan, outdir, schedules):
                              "or pass the plan that wrote it")
         stage, k = meta["stage"], int(meta["stage_step"])
         _truncate_thermo(thermo, stage, k)
-        from .gsdio import truncate_after
+        from ..io.gsd import truncate_after
 
         for g in gsds:
             if stage == "production":
@@ -904,7 +906,7 @@ def _start_or_resume(plan, outdir, schedules):
 
 def _run_stage(sim, plan, outdir, stage, k, n, steps, book, bar, callback):
     """Run one stage from stage-local step k to n with all its output events."""
-    from .gsdio import GSDWriter
+    from ..io.gsd import GSDWriter
 
     if k == 0:
         if stage == "equilibrate":

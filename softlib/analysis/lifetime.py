@@ -2,8 +2,8 @@
 
 All statistics are averages over pairs of frames (origin, origin + t) on an explicit
 time grid. By default that grid is the log-spaced block schedule of
-:mod:`softlib.schedule` (time origins at block starts; targets inside the block and
-at later block starts), built by :func:`softlib.dynamics.time_pairs`, so that Q(t),
+:mod:`softlib.engine.schedule` (time origins at block starts; targets inside the block and
+at later block starts), built by :func:`softlib.analysis.dynamics.time_pairs`, so that Q(t),
 C_S(t) and F_s(q, t) share their lags exactly. ``schedule='linear'`` uses the dense
 frames instead (many more origins, long times only).
 
@@ -15,7 +15,7 @@ frames instead (many more origins, long times only).
   r_i(0) stayed below ``r_stay`` (0.5) at every stored frame up to t, the distribution
   of S_i(t); and its mean <S(t)>_S0 (Fig. 4b, c).
 
-Positions must be unwrapped (as :func:`softlib.trajectory.load` returns them) and
+Positions must be unwrapped (as :func:`softlib.io.trajectory.load` returns them) and
 refer to the same particles, in the same order, as the softness columns.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def overlap(positions, times, a=0.3, select=None, schedule="log", block=None, pa
     select : array_like of int, optional
         Particle indices to use (e.g. the A particles); default all.
     schedule, block, **grid
-        Time grid, see :func:`softlib.dynamics.time_pairs`.
+        Time grid, see :func:`softlib.analysis.dynamics.time_pairs`.
     pairs : tuple, optional
         A precomputed ``time_pairs`` result.
 

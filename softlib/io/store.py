@@ -39,7 +39,7 @@ def versions():
             out[name] = getattr(mod, "__version__", "present")
         except Exception:  # noqa: BLE001 - a missing optional library is just not listed
             pass
-    from . import __version__
+    from .. import __version__
 
     out["softlib"] = __version__
     return out
@@ -106,3 +106,18 @@ def save_npz(path, **arrays):
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def json_safe(obj):
+    """A copy of ``obj`` for strict JSON: arrays to lists, NaN and inf to None (null)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj

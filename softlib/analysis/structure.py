@@ -11,7 +11,7 @@ Conventions
   large k. They are computed directly on the reciprocal lattice of the box,
   ``k = 2 pi (n_x / L_x, n_y / L_y, n_z / L_z)``, never from g(r).
 
-Every function takes a :class:`softlib.trajectory.Trajectory` (streamed frame
+Every function takes a :class:`softlib.io.trajectory.Trajectory` (streamed frame
 chunk by chunk, so long trajectories never sit in memory at once) or plain
 arrays ``positions`` (N, 3) / (F, N, 3) with ``species=`` and ``box=``.
 
@@ -26,7 +26,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._checks import as_box, as_positions, as_species
+from .._checks import as_box, as_positions, as_species
 
 #: pair-type index of the (u, v) species pair in the kernels: AA 0, AB 1, BB 2
 _PAIR = np.array([[0, 1], [1, 2]])
@@ -50,7 +50,7 @@ def _frames(traj, species=None, box=None):
     if species is None or box is None:
         raise ValueError(
             "plain position arrays need species= (N,) and box= (3,); "
-            "or pass a softlib.trajectory.Trajectory from softlib.trajectory.load"
+            "or pass a softlib.io.trajectory.Trajectory from softlib.io.trajectory.load"
         )
     p = np.asarray(traj, dtype=float)
     if p.ndim == 2:
@@ -67,7 +67,7 @@ def _counts(species):
     if np.any(n == 0):
         raise ValueError(
             f"both species are needed for partial quantities, got N_A = {n[0]:.0f}, N_B = {n[1]:.0f}; "
-            "check the species mapping (softlib.trajectory.load(..., species=...))"
+            "check the species mapping (softlib.io.trajectory.load(..., species=...))"
         )
     return n
 
@@ -146,7 +146,7 @@ def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
     Parameters
     ----------
     traj : Trajectory or array_like
-        A :class:`softlib.trajectory.Trajectory`, or positions (N, 3) or (F, N, 3)
+        A :class:`softlib.io.trajectory.Trajectory`, or positions (N, 3) or (F, N, 3)
         (wrapped or unwrapped; minimum image is applied) with ``species`` and ``box``.
     dr : float
         Bin width (sigma_AA). Default 0.01 (METHODS 2).
@@ -283,7 +283,7 @@ def partial_structure_factor(traj, q_max=40.0, max_vectors=300, *, dq=None, seed
     Parameters
     ----------
     traj : Trajectory or array_like
-        A :class:`softlib.trajectory.Trajectory`, or positions (N, 3) / (F, N, 3)
+        A :class:`softlib.io.trajectory.Trajectory`, or positions (N, 3) / (F, N, 3)
         with ``species`` and ``box``.
     q_max : float
         Largest |k| (1 / sigma_AA). Default 40.

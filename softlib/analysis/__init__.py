@@ -1,0 +1,1 @@
+"""Physics on arrays: structure, caging potential, local softness, dynamics, lifetime, rearrangements, Arrhenius."""

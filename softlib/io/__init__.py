@@ -1,0 +1,1 @@
+"""Files in and out, no physics: trajectories, GSD, atomic stores and provenance, the softness store."""
