@@ -74,12 +74,68 @@ def as_temperature(T):
     return t
 
 
-def check_box_cutoff(box, cutoff):
-    """Minimum-image convention needs every edge > 2 * cutoff."""
+def check_box_cutoff(box, cutoff, what="the KA cutoff 2.5"):
+    """The minimum-image convention needs every box edge > 2 * cutoff.
+
+    Parameters
+    ----------
+    box : float or (3,) array_like
+        Box edges (sigma_AA).
+    cutoff : float
+        Largest distance at which neighbours are looked for (sigma_AA).
+    what : str
+        What sets the cutoff, for the message.
+
+    Returns
+    -------
+    (3,) float ndarray, the validated box.
+    """
     b = as_box(box)
     if np.any(b <= 2.0 * cutoff):
+        n_min = int(np.floor(1.2 * (2.0 * cutoff) ** 3)) + 1
         raise ValueError(
-            f"box {b.round(4).tolist()} is smaller than twice the cutoff {cutoff:.3f}: "
-            "use more particles (at rho = 1.2, N >= 150 for the KA cutoff 2.5) or a smaller cutoff"
+            f"box {b.round(4).tolist()} is not larger than twice the cutoff {cutoff:.3f} ({what}), as the "
+            f"minimum-image convention needs: use more particles (at rho = 1.2, N >= {n_min}) or a smaller "
+            "cutoff"
         )
     return b
+
+
+#: the two pair types whose integrals define the depth (A is the tagged species)
+PAIRS = ("AA", "AB")
+
+
+def check_limits(limits):
+    """Validate integration limits {'AA': (r_lo, r_hi), 'AB': (r_lo, r_hi)} and return them as floats.
+
+    Both ends must be finite with 0 < r_lo < r_hi (sigma_AA): the limits come from
+    :func:`softlib.analysis.caging.integration_limits` or a calibration file.
+    """
+    if not isinstance(limits, dict) or any(k not in limits for k in PAIRS):
+        raise ValueError(
+            f"limits must map 'AA' and 'AB' to (r_lo, r_hi), got {limits!r}: take them from "
+            "softlib.analysis.caging.integration_limits or calibration['per_temperature'][T]['limits']"
+        )
+    out = {}
+    for k in PAIRS:
+        try:
+            lo, hi = (float(x) for x in limits[k])
+        except (TypeError, ValueError):
+            raise ValueError(f"limits[{k!r}] = {limits[k]!r} must be two numbers (r_lo, r_hi)") from None
+        if not (0 < lo < hi and np.isfinite(hi)):
+            raise ValueError(f"limits[{k!r}] = ({lo}, {hi}) must satisfy 0 < r_lo < r_hi < inf")
+        out[k] = (lo, hi)
+    return out
+
+
+def check_delta(delta):
+    """The Gaussian width delta of Eq. 8 (sigma_AA) as a positive float."""
+    try:
+        d = float(delta)
+    except (TypeError, ValueError):
+        raise ValueError(f"delta must be a positive number (sigma_AA), got {delta!r}") from None
+    if not np.isfinite(d) or d <= 0:
+        raise ValueError(
+            f"delta must be > 0 (width of the Gaussian in Eq. 8, sigma_AA; the paper uses 0.09), got {delta}"
+        )
+    return d

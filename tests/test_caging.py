@@ -133,13 +133,16 @@ def test_real_space_depth_against_quadrature():
         cg.real_space_depth(r, g, T, {"AA": (0.9, 1.4)}, X)
     with pytest.raises(ValueError, match="r_lo < r_hi"):
         cg.real_space_depth(r, g, T, {"AA": (1.4, 0.9), "AB": (0.7, 1.2)}, X)
+    # the same validation as the local depth (one check_limits): r_lo = 0 is refused by both
+    with pytest.raises(ValueError, match="0 < r_lo"):
+        cg.real_space_depth(r, g, T, {"AA": (0.0, 1.4), "AB": (0.7, 1.2)}, X)
     with pytest.raises(ValueError, match="temperature"):
         cg.real_space_depth(r, g, -1.0, lim, X)
     with pytest.raises(ValueError, match="leaves the r grid"):
         cg.real_space_depth(r, g, T, {"AA": (0.9, 4.0), "AB": (0.7, 1.2)}, X)
 
 
-def test_smeared_rdf_matches_smeared_pair_distances():
+def test_smear_rdf_matches_smeared_pair_distances():
     """Averaging Eq. 8 over particles = smearing the histogram rdf with the r'^2 / r^2 weight."""
     rng = np.random.default_rng(1)
     delta, rho_v, n_i = 0.09, 1.0, 2000
@@ -151,16 +154,17 @@ def test_smeared_rdf_matches_smeared_pair_distances():
     # the histogram rdf of the same distances, then smeared
     hist = np.histogram(d, bins=np.arange(301) * 0.01)[0]
     g = hist / (4 * np.pi * r ** 2 * 0.01 * rho_v * n_i)
-    sm = cg.smeared_rdf(r, g, delta)
+    sm = cg.smear_rdf(np.arange(301) * 0.01, g, r, delta)
     inside = (r > 0.5) & (r < 2.6)
     np.testing.assert_allclose(sm[inside], direct[inside], rtol=5e-3, atol=2e-4)  # bin width 0.01
     # g = 1 everywhere: (1 / r^2) int r'^2 G(r - r') dr' = 1 + delta^2 / r^2 away from 0
     r2 = np.linspace(0.005, 6.0, 1200)
-    one = cg.smeared_rdf(r2, np.ones_like(r2), delta)
+    h2 = r2[1] - r2[0]
+    one = cg.smear_rdf(np.r_[r2 - h2 / 2, r2[-1] + h2 / 2], np.ones_like(r2), r2, delta)
     mid = (r2 > 1.0) & (r2 < 5.0)
     np.testing.assert_allclose(one[mid], 1 + delta ** 2 / r2[mid] ** 2, rtol=1e-4)
     with pytest.raises(ValueError, match="delta"):
-        cg.smeared_rdf(r, g, 0.0)
+        cg.smear_rdf(np.arange(301) * 0.01, g, r, 0.0)
 
 
 def test_linear_fit_recovers_lines():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from softlib.analysis import lifetime as lt
-from softlib.analysis.dynamics import log_block_origins, time_pairs
+from softlib.analysis.dynamics import decay_time, log_block_origins, time_pairs
 from softlib.engine.schedule import log_steps
 
 DT = 0.0025
@@ -105,8 +105,12 @@ def test_propagator_frozen_and_escaping(log_times):
 
 def test_decay_time_of_an_exponential():
     t = np.logspace(-2, 3, 200)
-    assert lt.decay_time(t, np.exp(-t / 7.0)) == pytest.approx(7.0, rel=2e-3)
-    assert np.isnan(lt.decay_time(t, np.full(t.size, 0.9)))
+    assert decay_time(t, np.exp(-t / 7.0)) == pytest.approx(7.0, rel=2e-3)
+    with pytest.warns(RuntimeWarning, match="never falls"):
+        assert np.isnan(decay_time(t, np.full(t.size, 0.9), missing="nan"))
+    # already below 1/e at the first lag: the crossing is not inside the window either
+    with pytest.raises(ValueError, match="already below"):
+        decay_time(t, np.exp(-t / 1e-3))
 
 
 def test_bad_input(log_times):

@@ -11,6 +11,7 @@ from scipy.integrate import quad
 from softlib import ka
 from softlib.analysis import _local_kernels as lk
 from softlib.analysis import local_softness as lc
+from softlib.analysis.caging import smear_rdf
 from softlib.io import softness_store as store
 from softlib.pipeline import stages
 
@@ -139,7 +140,7 @@ def test_average_local_rdf_is_smeared_histogram_rdf(delta):
     np.testing.assert_allclose(avg, exact, rtol=1e-9, atol=1e-8)
     # the histogram route (what notebook 03 plots): binning moves each pair by < dr / 2 = 5e-5,
     # a first-order error of order (dr / 2 delta) / sqrt(pairs per delta) in the smeared rdf
-    np.testing.assert_allclose(avg, lc.smear_rdf(edges, g_hist, r, delta), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(avg, smear_rdf(edges, g_hist, r, delta), rtol=1e-3, atol=1e-5)
 
 
 # --------------------------------------------------------------------------- local depth: quadrature
@@ -297,7 +298,7 @@ def test_bad_inputs(fluid, tmp_path):
         lc.local_depth(pos, species, box, 0.6, {"AA": (0.9, 1.4)})
     with pytest.raises(ValueError, match="r_lo < r_hi"):
         lc.local_depth(pos, species, box, 0.6, {"AA": (1.4, 0.9), "AB": (0.7, 1.2)})
-    with pytest.raises(ValueError, match="twice the neighbour cutoff"):
+    with pytest.raises(ValueError, match="twice the cutoff"):
         lc.local_depth(pos[:20], species[:20], 3.0, 0.6, LIMITS)
     with pytest.raises(ValueError, match="calibration file"):
         lc.softness_parameters(tmp_path / "missing.json", 0.6)

@@ -19,7 +19,6 @@ _SEGMENT_DELTAS = 6.4
 _UNDERFLOW = 300.0
 # reassociation lets LLVM vectorise the sum over neighbours; no nnan/ninf (NaN checks stay valid)
 _FM = {"reassoc", "contract", "nsz", "arcp"}
-PAIRS = ("AA", "AB")
 #: A particles per parallel work item of local_depth
 _BLOCK = 32
 

@@ -26,7 +26,8 @@ import numpy as np
 from scipy import stats
 
 from .. import ka
-from .._checks import as_temperature
+from .._checks import as_temperature, check_delta, check_limits
+from ..io.store import json_safe
 from .structure import direct_correlation
 
 #: default number fractions (x_A, x_B) of the KA mixture
@@ -251,18 +252,6 @@ def integration_limits(r, g, threshold=1e-3, smooth=0.05):
     return out
 
 
-def _check_limits(limits):
-    try:
-        lims = {k: tuple(float(a) for a in limits[k]) for k in ("AA", "AB")}
-    except (KeyError, TypeError, ValueError):
-        raise ValueError("limits must be {'AA': (r_lo, r_hi), 'AB': (r_lo, r_hi)} "
-                         "(see integration_limits)") from None
-    for k, (lo, hi) in lims.items():
-        if not 0 <= lo < hi:
-            raise ValueError(f"limits[{k!r}] = {(lo, hi)} must satisfy 0 <= r_lo < r_hi")
-    return lims
-
-
 def _segment_integral(r, f, lo, hi):
     """int_lo^hi f dr on the grid r by the trapezoid rule, ends linearly interpolated."""
     if lo < r[0] - 1e-12 or hi > r[-1] + 1e-12:
@@ -309,7 +298,7 @@ def real_space_depth(r, g, T, limits, x=X_KA, rho=ka.RHO):
         raise ValueError("r must be strictly increasing")
     beta = 1.0 / as_temperature(T)
     x = _fractions(x)
-    lims = _check_limits(limits)
+    lims = check_limits(limits)
     total = 0.0
     for v, name in ((0, "AA"), (1, "AB")):
         with np.errstate(over="ignore"):
@@ -321,6 +310,48 @@ def real_space_depth(r, g, T, limits, x=X_KA, rho=ka.RHO):
         raise ValueError("the real-space depth is not finite: g > 0 where beta U is infinite "
                          "(r too small); raise r_lo")
     return float(out) if np.ndim(out) == 0 else out
+
+
+def smear_rdf(edges, g, r, delta=0.09):
+    """A histogram rdf convolved with the Gaussian of Eq. 8: what averaged local rdfs tend to.
+
+    The local rdf puts a Gaussian of width delta on every neighbour distance and divides
+    by 4 pi r^2 rho_v; its average over tagged particles is the pair density smeared with
+    that Gaussian,
+
+        g_delta(r) = 1 / (4 pi r^2) sum_k G_delta(r - r_k) g_k V_k,
+
+    with r_k the bin centres and V_k the shell volumes of the histogram (exact for pairs
+    sitting at the bin centres; binning moves a pair by at most half a bin).
+
+    Parameters
+    ----------
+    edges : (nb + 1,) array_like
+        Increasing bin edges of the histogram rdf (sigma_AA).
+    g : (..., nb) array_like
+        Histogram rdf(s), ideal-gas normalised per shell.
+    r : (nr,) array_like
+        Distances > 0 at which to evaluate the smeared rdf (sigma_AA).
+    delta : float
+        Gaussian width (sigma_AA), > 0; the paper's value is 0.09.
+
+    Returns
+    -------
+    ndarray, shape (..., nr). Within about 3 delta of edges[-1] it misses pairs beyond the
+    histogram and is biased low.
+    """
+    delta = check_delta(delta)
+    edges = np.asarray(edges, dtype=float)
+    g = np.asarray(g, dtype=float)
+    r = np.asarray(r, dtype=float)
+    if edges.ndim != 1 or edges.size < 3 or np.any(np.diff(edges) <= 0) or g.shape[-1] != edges.size - 1:
+        raise ValueError(f"need increasing edges (nb + 1,) and g (..., nb); got {edges.shape} and {g.shape}")
+    if r.ndim != 1 or np.any(r <= 0):
+        raise ValueError("r must be a 1-d array of distances > 0")
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    kern = np.exp(-((r[:, None] - centres[None, :]) ** 2) / (2 * delta**2)) / (np.sqrt(2 * np.pi) * delta)
+    return (g * shell) @ kern.T / (4.0 * np.pi * r**2)
 
 
 def smeared_rdf(r, g, delta=0.09):
@@ -358,6 +389,15 @@ def smeared_rdf(r, g, delta=0.09):
         raise ValueError("r must be an equally spaced increasing grid")
     kern = np.exp(-((r[:, None] - r[None, :]) ** 2) / (2 * delta ** 2)) / np.sqrt(2 * np.pi * delta ** 2)
     return (g * r ** 2) @ kern.T * h / r ** 2
+
+
+def _edges_of(r):
+    """Bin edges of an equally spaced grid of bin centres ``r``."""
+    r = np.asarray(r, dtype=float)
+    h = r[1] - r[0] if r.size > 1 else 0.0
+    if r.ndim != 1 or r.size < 2 or h <= 0 or np.any(np.abs(np.diff(r) - h) > 1e-6 * h):
+        raise ValueError("r must be the equally spaced increasing bin centres of a histogram rdf")
+    return np.r_[r - 0.5 * h, r[-1] + 0.5 * h]
 
 
 # --------------------------------------------------------------------------- fits
@@ -447,28 +487,13 @@ def calibrate(per_T_results, provenance=None):
         out[f"{name}0_err"], out[f"{name}1_err"] = f["intercept_err"], f["slope_err"]
     out["r2"] = {k: f["r2"] for k, f in fits.items()}
     out["temperatures"] = temps
-    out["per_temperature"] = {f"{t:.3f}": _jsonable(by_t[t]) for t in temps}
+    out["per_temperature"] = {f"{t:.3f}": json_safe(by_t[t]) for t in temps}
     deltas = {by_t[t].get("delta") for t in temps}
     out["smeared"] = {"delta": deltas.pop() if len(deltas) == 1 else sorted(deltas),
                       "c0": sm["intercept"], "c1": sm["slope"], "c0_err": sm["intercept_err"],
                       "c1_err": sm["slope_err"], "r2": sm["r2"],
                       "Phi_r": {f"{t:.3f}": float(by_t[t]["Phi_r_smeared"]) for t in temps}}
     out["provenance"] = provenance or {}
-    return out
-
-
-def _jsonable(d):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        elif isinstance(v, (np.floating, np.integer)):
-            v = v.item()
-        elif isinstance(v, dict):
-            v = _jsonable(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        out[k] = v
     return out
 
 

@@ -324,40 +324,53 @@ def _check_curve(t, y, name):
     return t, y
 
 
-def tau_alpha(t, fs, level=np.exp(-1.0), missing="raise"):
-    """Alpha-relaxation time: first time F_s falls to ``level`` (1/e), interpolated in ln t.
+def decay_time(t, y, level=np.exp(-1.0), missing="raise", name="the curve"):
+    """First time a decaying curve falls to ``level`` (default 1/e), interpolated linearly in ln t.
+
+    The one definition of a relaxation time in softlib: tau_alpha (F_s), tau_C_S (softness
+    autocorrelation) and tau_Q (overlap) all use it.
 
     Parameters
     ----------
     t : (L,) float
-        Lag times (tau), positive and increasing.
-    fs : (L,) float
-        F_s(q, t).
+        Lag times (tau), positive and increasing, L >= 3.
+    y : (L,) float
+        Curve values (F_s, C_S, Q, ...), finite.
     level : float
         Threshold (default 1/e).
     missing : {'raise', 'nan'}
-        What to do when F_s never drops to ``level`` inside the window: raise a
-        ValueError (default), or return NaN with a RuntimeWarning.
+        What to do when the crossing is not inside the window (the curve never falls to
+        ``level``, or is already below it at the first lag, where the crossing time is only
+        bounded by t[0]): raise a ValueError (default), or return NaN with a RuntimeWarning.
+    name : str
+        What the curve is, for the messages.
 
     Returns
     -------
-    float, tau.
+    float, the crossing time (tau).
     """
-    t, fs = _check_curve(t, fs, "tau_alpha")
-    below = np.flatnonzero(fs <= level)
+    t, y = _check_curve(t, y, name)
+    if missing not in ("raise", "nan"):
+        raise ValueError(f"missing must be 'raise' or 'nan', got {missing!r}")
+    below = np.flatnonzero(y <= level)
     if below.size == 0 or below[0] == 0:
-        msg = (f"F_s never falls to {level:.4f} between t = {t[0]:.3g} and {t[-1]:.3g} "
-               f"(last value {fs[-1]:.3f})" if below.size == 0 else
-               f"F_s is already below {level:.4f} at the first lag t = {t[0]:.3g}")
-        msg += ": tau_alpha is outside the time window; use a longer run or log block"
+        msg = (f"{name} never falls to {level:.4f} between t = {t[0]:.3g} and {t[-1]:.3g} "
+               f"(last value {y[-1]:.3f})" if below.size == 0 else
+               f"{name} is already below {level:.4f} at the first lag t = {t[0]:.3g}")
+        msg += ": its decay time is outside the time window; use a longer run or log block"
         if missing == "nan":
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             return float("nan")
         raise ValueError(msg)
     k = below[0]
     x0, x1 = np.log(t[k - 1]), np.log(t[k])
-    y0, y1 = fs[k - 1], fs[k]
+    y0, y1 = y[k - 1], y[k]
     return float(np.exp(x0 + (level - y0) * (x1 - x0) / (y1 - y0)))
+
+
+def tau_alpha(t, fs, level=np.exp(-1.0), missing="raise"):
+    """Alpha-relaxation time: :func:`decay_time` of F_s(q, t) (tau; see there for the parameters)."""
+    return decay_time(t, fs, level, missing, name="F_s")
 
 
 def t_star(t, alpha2, points=3):

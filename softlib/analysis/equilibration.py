@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
@@ -77,12 +79,12 @@ def _relaxation(times, positions, species, lags_max, origin_every):
 
 
 def _tau_or_nan(t, fs):
+    """tau_alpha, or NaN (quietly) where F_s does not cross 1/e inside the window."""
     from . import dynamics
 
-    below = np.flatnonzero(fs <= np.exp(-1.0))
-    if below.size == 0 or below[0] == 0:
-        return float("nan")
-    return dynamics.tau_alpha(t, fs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return dynamics.tau_alpha(t, fs, missing="nan")
 
 
 def halves(times, positions, species, tau_estimate, n_sub=4):

@@ -221,34 +221,3 @@ def _accumulate(hist, ssum, count, li, st, bin0, ok, edges):
     np.add.at(hist[li], (b[inside], k[inside]), 1.0)
     ssum[li] += np.bincount(b, weights=v, minlength=b0)
     count[li] += np.bincount(b, minlength=b0)
-
-
-def decay_time(t, c, level=np.exp(-1.0)):
-    """First time a decaying curve falls to ``level`` (default 1/e), interpolated linearly in ln t.
-
-    Parameters
-    ----------
-    t : (L,) array_like
-        Positive increasing lag times.
-    c : (L,) array_like
-        Curve values (C_S, Q, F_s, ...).
-    level : float
-
-    Returns
-    -------
-    float
-        The crossing time, or NaN when the curve stays above ``level`` in the window
-        (the decay time is then longer than the data).
-    """
-    t = np.asarray(t, dtype=float)
-    c = np.asarray(c, dtype=float)
-    if t.shape != c.shape or t.ndim != 1 or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-        raise ValueError("t must be positive increasing lag times with one value of c each")
-    below = np.flatnonzero(c <= level)
-    if below.size == 0:
-        return float("nan")
-    k = below[0]
-    if k == 0:
-        return float(t[0])
-    x0, x1 = np.log(t[k - 1]), np.log(t[k])
-    return float(np.exp(x0 + (level - c[k - 1]) * (x1 - x0) / (c[k] - c[k - 1])))

@@ -35,7 +35,7 @@ list. About 2 us per A particle and frame on one core (benchmarks/bench_local.py
 
 Public API
 ----------
-local_rdf, smear_rdf            Eq. 8 for inspection (Fig. 2) and its average
+local_rdf                       Eq. 8 for inspection (Fig. 2); its average is caging.smear_rdf
 local_depth, depth_functional   beta Phi_r^i of every A particle; the functional alone
 local_softness                  S_i = 1 / (c0 + c1 beta Phi_r^i), NaN + count where <= 0
 softness_parameters             c0, c1, limits at T from calibration.json ('paper'/'smeared')
@@ -53,26 +53,14 @@ import numba
 import numpy as np
 
 from .. import ka
-from .._checks import as_box, as_positions, as_species, as_temperature
-from ._local_kernels import GAUSS_CUT, GRID_PER_DELTA, PAIRS, _BLOCK, _SEGMENT_DELTAS, _depth_frames, _functional, _rdf_frame
+from .._checks import PAIRS, as_box, check_delta, as_positions, as_species, as_temperature, check_box_cutoff, check_limits
+from ._local_kernels import GAUSS_CUT, GRID_PER_DELTA, _BLOCK, _SEGMENT_DELTAS, _depth_frames, _functional, _rdf_frame
 from .caging import load_calibration as _load_calibration_file
 
 
 # ----------------------------------------------------------------------------------------
 # public API
 # ----------------------------------------------------------------------------------------
-def _check_delta(delta):
-    try:
-        d = float(delta)
-    except (TypeError, ValueError):
-        raise ValueError(f"delta must be a positive number (sigma_AA), got {delta!r}") from None
-    if not np.isfinite(d) or d <= 0:
-        raise ValueError(
-            f"delta must be > 0 (width of the Gaussian in Eq. 8, sigma_AA; the paper uses 0.09), got {delta}"
-        )
-    return d
-
-
 def _pair_densities(species, box, center=0):
     """rho_v = (N_v - delta_uv) / V seen by a tagged particle of species ``center``."""
     vol = float(np.prod(box))
@@ -92,14 +80,6 @@ def _check_centers(species, center):
             "for tagged A particles; check the species array (0 = A, 1 = B)"
         )
     return idx
-
-
-def _check_cutoff(box, cutoff, what):
-    if np.any(box <= 2.0 * cutoff):
-        raise ValueError(
-            f"box {np.round(box, 4).tolist()} must exceed twice the neighbour cutoff {cutoff:.3f} "
-            f"({what}) for the minimum-image convention: use a larger system, a smaller r range or delta"
-        )
 
 
 def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
@@ -132,7 +112,7 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
     species = as_species(species)
     pos = as_positions(positions, n=species.size)
     box = as_box(box)
-    delta = _check_delta(delta)
+    delta = check_delta(delta)
     r = np.ascontiguousarray(r, dtype=float)
     if r.ndim != 1 or r.size < 1 or np.any(r <= 0) or np.any(np.diff(r) <= 0):
         raise ValueError("r must be a 1-d increasing array of distances > 0 (the rdf is normalised by 4 pi r^2)")
@@ -145,7 +125,7 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
             raise ValueError(f"particles must all be of species center = {center} (their rho_v differs); "
                              "call local_rdf once per tagged species")
     cutoff = r[-1] + GAUSS_CUT * delta
-    _check_cutoff(box, cutoff, f"r_max + {GAUSS_CUT:g} delta")
+    check_box_cutoff(box, cutoff, f"r_max + {GAUSS_CUT:g} delta of the local rdf")
     cut2 = np.full(2, cutoff * cutoff)
     uniform = bool(r.size > 1 and np.allclose(np.diff(r), (r[-1] - r[0]) / (r.size - 1), rtol=1e-9, atol=0))
     out = np.zeros((idx.size, 2, r.size))
@@ -155,39 +135,6 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
         norm = 1.0 / (np.sqrt(2.0 * np.pi) * delta * 4.0 * np.pi * r[None, :] ** 2 * rho_v[:, None])
     norm[~np.isfinite(norm)] = 0.0  # no particles of that species: g = 0
     return out * norm[None]
-
-
-def smear_rdf(edges, g, r, delta):
-    """A histogram rdf convolved with the Gaussian of Eq. 8 (what averaged local rdfs tend to).
-
-    g_delta(r) = 1 / (4 pi r^2) sum_k G_delta(r - r_k) g_k V_k, with r_k the bin centres and
-    V_k the shell volumes of the histogram.
-
-    Parameters
-    ----------
-    edges : (nb + 1,) array_like
-        Bin edges of the histogram rdf (sigma_AA).
-    g : (..., nb) array_like
-        Histogram rdf(s), ideal-gas normalised per shell.
-    r : (nr,) array_like
-        Distances > 0 at which to evaluate the smeared rdf.
-    delta : float
-        Gaussian width (sigma_AA).
-
-    Returns
-    -------
-    ndarray, shape (..., nr)
-    """
-    delta = _check_delta(delta)
-    edges = np.asarray(edges, dtype=float)
-    g = np.asarray(g, dtype=float)
-    r = np.asarray(r, dtype=float)
-    if edges.ndim != 1 or g.shape[-1] != edges.size - 1:
-        raise ValueError(f"g has {g.shape[-1]} bins but edges describe {edges.size - 1}")
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    kern = np.exp(-((r[:, None] - centres[None, :]) ** 2) / (2 * delta**2)) / (np.sqrt(2 * np.pi) * delta)
-    return (g * shell) @ kern.T / (4.0 * np.pi * r**2)
 
 
 class _Grid:
@@ -236,22 +183,6 @@ class _Grid:
         return out
 
 
-def check_limits(limits):
-    """Validate {'AA': (r_lo, r_hi), 'AB': (r_lo, r_hi)} and return it as floats."""
-    if not isinstance(limits, dict) or any(k not in limits for k in PAIRS):
-        raise ValueError(
-            f"limits must map 'AA' and 'AB' to (r_lo, r_hi), got {limits!r}: take them from "
-            "softlib.analysis.caging.integration_limits or calibration['per_temperature'][T]['limits']"
-        )
-    out = {}
-    for k in PAIRS:
-        lo, hi = (float(x) for x in limits[k])
-        if not (0 < lo < hi and np.isfinite(hi)):
-            raise ValueError(f"limits[{k!r}] = ({lo}, {hi}) must satisfy 0 < r_lo < r_hi")
-        out[k] = (lo, hi)
-    return out
-
-
 def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, rule="simpson"):
     """Local caging depth beta Phi_r^i of every A particle (METHODS 4).
 
@@ -287,13 +218,13 @@ def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, ru
         pos = pos[None]
     box = as_box(box)
     T = as_temperature(T)
-    delta = _check_delta(delta)
+    delta = check_delta(delta)
     limits = check_limits(limits)
     a_idx = _check_centers(species, 0)
     n = species.size
     x = np.array([np.sum(species == 0), np.sum(species == 1)]) / n
     grid = _Grid(limits, T, delta, _pair_densities(species, box, 0), x, n / np.prod(box), spacing, rule)
-    _check_cutoff(box, grid.cut.max(), f"r_hi + {GAUSS_CUT:g} delta")
+    check_box_cutoff(box, grid.cut.max(), f"r_hi + {GAUSS_CUT:g} delta of the local depth")
     if not all(np.all(np.isfinite(b)) for b in grid.bu):
         raise ValueError(f"beta U is infinite on the r-grid (limits {limits}): r_lo is too small; "
                          "take the limits from the average rdf (g > 1e-3)")

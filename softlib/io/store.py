@@ -57,12 +57,9 @@ def provenance(**parameters):
 
 
 def _default(o):
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
+    """json.dumps hook for what the standard encoder does not know (arrays, numpy scalars, paths)."""
+    if isinstance(o, (np.ndarray, np.integer, np.floating, np.bool_)):
+        return o.tolist() if isinstance(o, np.ndarray) else o.item()
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o)}")
@@ -109,7 +106,12 @@ def save_npz(path, **arrays):
 
 
 def json_safe(obj):
-    """A copy of ``obj`` for strict JSON: arrays to lists, NaN and inf to None (null)."""
+    """A copy of ``obj`` for strict JSON: arrays to lists, NaN and inf to None (null).
+
+    :func:`write_json` accepts numpy objects as they are (through ``_default``) and keeps NaN
+    as the non-standard ``NaN``; pass results through this first where a strict reader
+    (a browser, ``jq``) must read them.
+    """
     if isinstance(obj, dict):
         return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -10,7 +10,8 @@ import numpy as np
 from .._checks import as_species, as_temperature
 from ..analysis.dynamics import (Q_PEAK, _uniform_spacing, displacement_moments, hop_threshold, log_lags,
                                  tau_alpha)
-from ..analysis.local_softness import (_check_centers, _check_delta, local_depth, local_softness,
+from .._checks import check_delta
+from ..analysis.local_softness import (_check_centers, local_depth, local_softness,
                                        softness_parameters)
 from ..io.softness_store import SoftnessWriter
 from ..io.trajectory import load, load_positions
@@ -61,7 +62,7 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
         Per schedule: ``n_frames``, ``n_a``, ``n_nonpositive``, ``path``.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    delta = _check_delta(delta)
+    delta = check_delta(delta)
     if not (run_dir / "run.json").exists():
         raise ValueError(f"{run_dir}/run.json is missing: the run is not complete (finish the simulation first)")
     with open(run_dir / "run.json") as f:
