@@ -354,43 +354,6 @@ def smear_rdf(edges, g, r, delta=0.09):
     return (g * shell) @ kern.T / (4.0 * np.pi * r**2)
 
 
-def smeared_rdf(r, g, delta=0.09):
-    """Average rdf smeared like the local rdf of METHODS 4 (Eq. 8, 3-D normalisation).
-
-    The local rdf puts a Gaussian of width delta on every neighbour distance
-    and divides by 4 pi r^2 rho_v; its average over particles is therefore
-
-        g_delta(r) = (1 / r^2) int r'^2 g(r') G_delta(r - r') dr'.
-
-    Parameters
-    ----------
-    r : (nbins,) array_like
-        Equally spaced bin centres (sigma_AA), starting near 0 (the rdf histogram).
-    g : (..., nbins) array_like
-        Rdf(s) on that grid.
-    delta : float
-        Gaussian width (sigma_AA), default 0.09.
-
-    Returns
-    -------
-    ndarray
-        g_delta on the same grid, same shape as ``g``. Within about 3 delta of
-        r[-1] it misses pairs beyond the grid and is biased low.
-    """
-    r = np.asarray(r, dtype=float)
-    g = np.asarray(g, dtype=float)
-    delta = float(delta)
-    if not delta > 0:
-        raise ValueError(f"delta must be positive, got {delta}")
-    if r.ndim != 1 or g.shape[-1] != r.size or r.size < 2:
-        raise ValueError(f"need r (nbins,) and g (..., nbins); got {r.shape} and {g.shape}")
-    h = r[1] - r[0]
-    if np.any(np.abs(np.diff(r) - h) > 1e-6 * h) or h <= 0:
-        raise ValueError("r must be an equally spaced increasing grid")
-    kern = np.exp(-((r[:, None] - r[None, :]) ** 2) / (2 * delta ** 2)) / np.sqrt(2 * np.pi * delta ** 2)
-    return (g * r ** 2) @ kern.T * h / r ** 2
-
-
 def _edges_of(r):
     """Bin edges of an equally spaced grid of bin centres ``r``."""
     r = np.asarray(r, dtype=float)
@@ -439,7 +402,7 @@ def analyse_temperature(T, q, S, r, g, dr_fit=0.03, threshold=1e-3, delta=0.09, 
     return {
         "S_av": fit["S_av"], "inv_S": fit["inv_S"], "inv_S_curvature": softness_curvature(q, S, x),
         "Phi_q": fit["Phi_q"], "Phi_r": real_space_depth(r, g, T, lim, x, rho),
-        "Phi_r_smeared": real_space_depth(r, smeared_rdf(r, g, delta), T, lim, x, rho),
+        "Phi_r_smeared": real_space_depth(r, smear_rdf(_edges_of(r), g, r, delta), T, lim, x, rho),
         "limits": {k: list(v) for k, v in lim.items()}, "fit_window": fit["fit_window"],
         "threshold": float(threshold), "delta": float(delta),
     }
