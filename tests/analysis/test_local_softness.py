@@ -1,6 +1,5 @@
 """softlib.analysis.local_softness against independent references: numpy pair sums, scipy quadrature,
 softlib.analysis.caging's average functional, symmetry (hypothesis) and bad input."""
-import json
 
 import numpy as np
 import pytest
@@ -8,49 +7,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 from scipy.integrate import quad
 
+from helpers import ka_fluid, pair_distances
+
 from softlib import ka
 from softlib.analysis import _local_kernels as lk
 from softlib.analysis import local_softness as lc
 from softlib.analysis.caging import smear_rdf
-from softlib.io import softness_store as store
-from softlib.pipeline import stages
 
 LIMITS = {"AA": (0.88, 1.42), "AB": (0.73, 1.22)}
 
 
-def _config(n, seed, box=None, rmin=0.75):
-    """Random configuration at rho = 1.2 without very close pairs (a cheap dense fluid)."""
-    rng = np.random.default_rng(seed)
-    L = np.full(3, ka.box_length(n)) if box is None else np.asarray(box, float)
-    pos = np.empty((n, 3))
-    k = 0
-    while k < n:
-        p = rng.uniform(0, L)
-        d = pos[:k] - p
-        d -= L * np.rint(d / L)
-        if k == 0 or np.min((d * d).sum(1)) > rmin**2:
-            pos[k] = p
-            k += 1
-    species = np.zeros(n, np.int32)
-    species[rng.permutation(n)[: n // 5]] = 1
-    return pos, species, L
-
-
 @pytest.fixture(scope="module")
-def fluid():
-    return _config(200, 1)
-
-
-def _pair_distances(pos, box, i):
-    d = pos - pos[i]
-    d -= box * np.rint(d / box)
-    r = np.sqrt((d * d).sum(1))
-    return r
+def fluid(ka_fluid_200):
+    return ka_fluid_200
 
 
 def _local_rdf_numpy(pos, species, box, i, r, delta):
     """Eq. 8 from all pair distances (no cutoff, no recurrence)."""
-    rr = _pair_distances(pos, box, i)
+    rr = pair_distances(pos, box, i)
     vol = np.prod(box)
     out = np.zeros((2, r.size))
     for v in range(2):
@@ -119,7 +93,7 @@ def test_local_rdf_nonuniform_grid_and_b_centres(fluid):
 @pytest.mark.parametrize("delta", [0.05, 0.09, 0.12])
 def test_average_local_rdf_is_smeared_histogram_rdf(delta):
     """Average over A particles and frames = the pair-distance rdf convolved with the same Gaussian."""
-    frames = [_config(200, s) for s in (5, 6)]
+    frames = [ka_fluid(200, s) for s in (5, 6)]
     r = np.linspace(0.5, 2.0, 76)  # r + 6 delta stays below half the box (L = 5.5)
     avg = np.mean([lc.local_rdf(p, s, b, r, delta).mean(0) for p, s, b in frames], axis=0)
     exact = np.zeros((2, r.size))
@@ -130,7 +104,7 @@ def test_average_local_rdf_is_smeared_histogram_rdf(delta):
         a_idx = np.flatnonzero(s == 0)
         vol = np.prod(b)
         for v in range(2):
-            rr = np.concatenate([_pair_distances(p, b, i)[(s == v) & (np.arange(len(p)) != i)] for i in a_idx])
+            rr = np.concatenate([pair_distances(p, b, i)[(s == v) & (np.arange(len(p)) != i)] for i in a_idx])
             rho_v = (np.sum(s == v) - (v == 0)) / vol
             # the smeared rdf as a sum of Gaussians over every A-v pair distance (no binning)
             gs = np.exp(-((r[:, None] - rr[None]) ** 2) / (2 * delta**2)).sum(1) / np.sqrt(2 * np.pi * delta**2)
@@ -146,7 +120,7 @@ def test_average_local_rdf_is_smeared_histogram_rdf(delta):
 # --------------------------------------------------------------------------- local depth: quadrature
 def _depth_quad(pos, species, box, i, T, limits, delta):
     """METHODS 4 integrated with scipy.integrate.quad (independent of the grid code)."""
-    rr = _pair_distances(pos, box, i)
+    rr = pair_distances(pos, box, i)
     n = len(pos)
     vol = np.prod(box)
     x = np.array([np.sum(species == 0), np.sum(species == 1)]) / n
@@ -255,7 +229,7 @@ def test_depth_invariant_under_translation_permutation_images(fluid, shift, seed
 
 def test_small_box_all_pairs_path_and_frames(fluid):
     """A box too small for the 5x5x5 stencil uses all pairs; frames give the same per frame."""
-    pos, species, box = _config(60, 4)  # L = 3.7: fewer than 5 cells per side
+    pos, species, box = ka_fluid(60, 4)  # L = 3.7: fewer than 5 cells per side
     lim = {"AA": (0.9, 1.2), "AB": (0.75, 1.1)}
     one = lc.local_depth(pos, species, box, 0.6, lim, 0.05)
     a_idx = np.flatnonzero(species == 0)
@@ -309,78 +283,3 @@ def test_bad_inputs(fluid, tmp_path):
         lc.softness_parameters(cal, 0.6, variant="smeared")
     p = lc.softness_parameters(cal, 0.6)
     assert p["c0"] == 1.0 and p["limits"]["AA"] == (0.9, 1.4)
-
-
-# --------------------------------------------------------------------------- storage and driver
-def _fake_run(tmp_path, n_frames=7):
-    from softlib.io.gsd import GSDWriter
-
-    pos, species, box = _config(150, 9)
-    run = tmp_path / "runs" / "T0.600_s0"
-    run.mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    with GSDWriter(run / "linear.gsd", species, box) as w:
-        for k in range(n_frames):
-            w.append(k * 40, k * 0.1, pos + rng.normal(0, 0.02, pos.shape) + k * 0.01)
-    (run / "run.json").write_text(json.dumps({"plan": {"T": 0.6}, "complete": True}))
-    cal = {"c0": 60.0, "c1": 5.0, "smeared": {"c0": 50.0, "c1": 4.0, "delta": 0.09},
-           "per_temperature": {"0.600": {"limits": {"AA": [0.88, 1.42], "AB": [0.73, 1.22]}}}}
-    return run, cal, species, box
-
-
-def test_driver_writes_resumes_and_reads(tmp_path, monkeypatch):
-    run, cal, species, box = _fake_run(tmp_path)
-    out = tmp_path / "softness" / "T0.600_s0"
-    full = stages.compute_run_softness(run, out, cal, schedule="linear", chunk=3, progress=False)
-    ref = store.read_softness(out, "linear", mmap=False)
-    assert ref["depth"].dtype == np.float32 and ref["depth"].shape == (7, 120)
-    assert full["linear"]["n_nonpositive"] == ref["n_nonpositive"]
-    # the stored numbers are what local_depth / local_softness give for the frames as read
-    import gsd.hoomd
-
-    with gsd.hoomd.open(str(run / "linear.gsd")) as f:
-        p3 = np.asarray(f[3].particles.position, float) + f[3].particles.image * box
-    d3 = lc.local_depth(p3, species, box, 0.6, lc.softness_parameters(cal, 0.6)["limits"])
-    np.testing.assert_allclose(ref["depth"][3], d3, rtol=1e-6)
-    np.testing.assert_allclose(ref["softness"][3], lc.local_softness(d3, 60.0, 5.0)[0], rtol=1e-6)
-    np.testing.assert_allclose(ref["times"], np.arange(7) * 0.1)
-
-    # interrupted run: fail in the second chunk, then resume from the partial files
-    out2 = tmp_path / "softness2"
-    calls = []
-    real = lc.local_depth
-
-    def flaky(*a, **k):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    monkeypatch.setattr(stages, "local_depth", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
-    with pytest.raises(ValueError, match="resume"):
-        store.read_softness(out2, "linear")
-    assert not (out2 / "linear.depth.npy").exists()  # nothing that looks complete
-    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
-    assert len(calls) == 4  # chunks 2 and 3 recomputed, chunk 1 kept
-    res = store.read_softness(out2, "linear", mmap=False)
-    np.testing.assert_array_equal(res["depth"], ref["depth"])
-    # a finished computation is not redone; changed parameters start over
-    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False)
-    assert len(calls) == 4
-    stages.compute_run_softness(run, out2, cal, schedule="linear", chunk=3, progress=False, variant="smeared")
-    assert len(calls) == 7
-    sm = store.read_softness(out2, "linear")
-    assert sm["key"]["variant"] == "smeared"
-    np.testing.assert_allclose(sm["softness"], lc.local_softness(ref["depth"].astype(float), 50.0, 4.0)[0],
-                               rtol=1e-5)
-
-
-def test_driver_rejects_incomplete_run_and_missing_calibration(tmp_path):
-    run, cal, _, _ = _fake_run(tmp_path)
-    with pytest.raises(ValueError, match="calibration file"):
-        stages.compute_run_softness(run, tmp_path / "o", tmp_path / "nope.json", progress=False)
-    (run / "run.json").unlink()
-    with pytest.raises(ValueError, match="not complete"):
-        stages.compute_run_softness(run, tmp_path / "o", cal, progress=False)

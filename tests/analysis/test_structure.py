@@ -3,31 +3,12 @@ import freud
 import numpy as np
 import pytest
 
+from helpers import hard_sphere_packing, minimum_image
+
 from softlib.analysis import structure as st
 from softlib.io.trajectory import Trajectory
 
 X = np.array([0.8, 0.2])
-
-
-def _rsa(n, box, diameter, rng):
-    """Random sequential addition of hard spheres: a cheap structured (liquid-like) configuration."""
-    from scipy.spatial import cKDTree
-
-    pos = np.empty((0, 3))
-    while len(pos) < n:
-        trial = rng.uniform(0, box, (512, 3))
-        if len(pos):  # drop trials overlapping accepted spheres (periodic tree)
-            d, _ = cKDTree(pos, boxsize=box).query(trial, distance_upper_bound=diameter)
-            trial = trial[~np.isfinite(d)]
-        for p in trial:  # then add them one by one, in order, against each other
-            if len(pos) == n:
-                break
-            new = pos[-len(trial):] if len(pos) else pos
-            dd = new - p
-            dd -= box * np.rint(dd / box)
-            if len(new) == 0 or np.min((dd * dd).sum(1)) > diameter ** 2:
-                pos = np.vstack([pos, p])
-    return pos - box / 2
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +17,10 @@ def liquid():
     rng = np.random.default_rng(11)
     n, rho = 1500, 0.6
     box = np.full(3, (n / rho) ** (1 / 3))
-    frames = np.array([_rsa(n, box, 1.0, rng) for _ in range(20)])
+    frames = np.array([hard_sphere_packing(n, box, 1.0, rng) for _ in range(20)])
     species = np.zeros(n, np.int32)
     species[rng.permutation(n)[: n // 5]] = 1
     return frames, species, box
-
-
-def _wrap(p, box):
-    return p - box * np.rint(p / box)
 
 
 # --------------------------------------------------------------------------- g(r)
@@ -65,7 +42,7 @@ def test_rdf_against_freud(liquid, u, v):
     mode = "finite_size" if u == v else "exact"  # ours: like pairs over N_u (N_u - 1)
     rdf = freud.density.RDF(bins=len(r), r_max=3.0, normalization_mode=mode)
     for p in frames:
-        w = _wrap(p, box)
+        w = minimum_image(p, box)
         rdf.compute((fbox, w[species == u]), query_points=None if u == v else w[species == v], reset=False)
     np.testing.assert_allclose(rdf.bin_centers, r, atol=1e-6)
     # float32 distances may fall in the neighbouring bin: compare cumulative pair counts
@@ -110,7 +87,7 @@ def test_rho_k_kernel_matches_numpy_twin(liquid):
     frames, species, box = liquid
     nvec, _, _, nmax = st._shell_vectors(box, 12.0, 50, 0)
     order = np.argsort(species, kind="stable")
-    p = _wrap(frames[0], box)[order] % box
+    p = minimum_image(frames[0], box)[order] % box
     a = st._rho_k(st._phases(p, box, nmax), nvec, int((species == 0).sum()))
     b = st._rho_k_numpy(frames[0], species, box, nvec)
     np.testing.assert_allclose(a, b, atol=1e-9)
@@ -120,7 +97,7 @@ def test_rho_k_kernel_matches_numpy_twin(liquid):
 def test_structure_factor_against_freud(liquid, u, v):
     """freud samples the non-negative octant of the reciprocal lattice: use the same vectors."""
     frames, species, box = liquid
-    p = _wrap(frames[0], box).astype(np.float32).astype(np.float64)
+    p = minimum_image(frames[0], box).astype(np.float32).astype(np.float64)
     dk, nb = 2 * np.pi / box[0], 10
     a = np.arange(nb + 1)
     n = np.stack(np.meshgrid(a, a, a, indexing="ij"), -1).reshape(-1, 3)
