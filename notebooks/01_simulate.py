@@ -68,21 +68,21 @@ import dataclasses
 import json
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from softlib import ka
-from softlib.pipeline import presets
 from softlib.io import store as provenance
+from softlib.pipeline import figures, plotting, presets
+from softlib.pipeline.layout import Layout
 
-sns.set_theme(context="notebook", style="ticks")
+plotting.use_style()
 overrides = {k: v for k, v in dict(N=N, rho=rho, seed=seed, t_equilibrate=t_equilibrate,
                                    t_production=t_production).items() if v is not None}
 plan = dataclasses.replace(presets.get_preset(preset).plan(T, sample), **overrides)
-run_dir = Path(out_dir) if out_dir else Path(build_dir) / preset / "runs" / plan.tag
-summary_path = Path(data_dir) / preset / "simulate" / f"{plan.tag}.json"
+paths = Layout(preset, build_dir, data_dir, fig_dir)
+run_dir = Path(out_dir) if out_dir else paths.run(plan.tag)
+summary_path = paths.summary(plan.tag)
 print(f"{plan.tag}: N = {plan.N}, rho = {plan.rho}, dt = {plan.dt}")
 print(f"equilibration {plan.t_equilibrate:g} tau, production {plan.t_production:g} tau, "
       f"dense frames every {plan.dense_interval:g}, log blocks of {plan.log_block:g}")
@@ -92,14 +92,7 @@ print(f"equilibration {plan.t_equilibrate:g} tau, production {plan.t_production:
 # The three shifted potentials. The A-B well is the deepest and sits at the shortest distance.
 
 # %%
-r = np.linspace(0.7, 2.8, 400)
-fig, ax = plt.subplots(figsize=(5, 3.4))
-for (u, v), name in zip([(0, 0), (0, 1), (1, 1)], ["AA", "AB", "BB"]):
-    ax.plot(r, ka.pair_potential(r, u, v), label=name)
-ax.set(ylim=(-1.7, 1.5), xlabel=r"$r$ ($\sigma_{AA}$)", ylabel=r"$U_{uv}(r)$ ($\epsilon_{AA}$)")
-ax.axhline(0, color="0.6", lw=0.8)
-ax.legend(title="pair")
-plt.show()
+fig = figures.pair_potentials(ka.pair_potential)
 
 # %% [markdown]
 # ## Run (or resume)
@@ -126,16 +119,7 @@ print(json.dumps({k: run[k] for k in ("wall_time", "steps_per_second") if k in r
 
 # %%
 thermo = pd.read_csv(run_dir / "thermo.csv")
-fig, axes = plt.subplots(2, 2, figsize=(9, 5.5), sharex=False)
-for ax, col, lab in zip(axes.flat, ["T", "e_pot", "pressure", "e_conserved"],
-                        [r"$T$", r"$e_{pot}/N$", r"$P$", r"$H_{ext}/N$"]):
-    for stage, grp in thermo.groupby("stage", sort=False):
-        ax.plot(grp["time"], grp[col], lw=0.8, label=stage)
-    ax.set(xlabel=r"time within stage ($\tau$)", ylabel=lab)
-axes[0, 0].axhline(plan.T, color="k", ls=":", lw=1)
-axes[0, 0].legend(fontsize=8)
-fig.tight_layout()
-plt.show()
+fig = figures.thermo_traces(thermo, plan.T)
 
 # %% [markdown]
 # ## Is it equilibrated?
@@ -161,13 +145,7 @@ if not np.isfinite(tau):
           "tau_alpha is longer than the block; this run cannot be called equilibrated.")
 n_tau_eq = plan.t_equilibrate / tau
 n_tau_prod = plan.t_production / tau
-fig, ax = plt.subplots(figsize=(5, 3.4))
-ax.semilogx(t_fs, fs, "o-", ms=3)
-ax.axhline(np.exp(-1), color="0.5", ls=":")
-ax.axvline(tau, color="C3", ls="--", label=rf"$\tau_\alpha$ = {tau:.3g}")
-ax.set(xlabel=r"$t$ ($\tau$)", ylabel=r"$F_s(q=7.25, t)$", title=f"T = {plan.T:g}")
-ax.legend()
-plt.show()
+fig = figures.relaxation(t_fs, fs, tau, plan.T)
 
 # %% [markdown]
 # **2. Stationarity.** A straight line through block averages of $e_{pot}/N$ over production; its

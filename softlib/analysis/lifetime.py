@@ -221,3 +221,23 @@ def _accumulate(hist, ssum, count, li, st, bin0, ok, edges):
     np.add.at(hist[li], (b[inside], k[inside]), 1.0)
     ssum[li] += np.bincount(b, weights=v, minlength=b0)
     count[li] += np.bincount(b, minlength=b0)
+
+
+def combine(results):
+    """Pool :func:`propagator` results of several runs (the same lags and bins), weighted by their counts.
+
+    G and the mean of each (lag, S0 bin) become the count-weighted averages over the runs, the counts
+    add up; so pooling runs equals one propagator over all their particle-origin pairs. Entries
+    without any pair stay NaN. Everything else (times, bin edges and centres) is taken from the first.
+    """
+    results = list(results)
+    if not results:
+        raise ValueError("combine needs at least one propagator result")
+    shapes = {np.shape(p["count"]) for p in results}
+    if len(shapes) != 1:
+        raise ValueError(f"propagators of different shapes (lags x S0 bins) cannot be pooled: {sorted(shapes)}")
+    cnt = sum(p["count"] for p in results)
+    with np.errstate(invalid="ignore"):
+        g = sum(np.nan_to_num(p["G"]) * p["count"][..., None] for p in results) / cnt[..., None]
+        m = sum(np.nan_to_num(p["mean"]) * p["count"] for p in results) / cnt
+    return {**results[0], "G": g, "mean": m, "count": cnt}

@@ -54,3 +54,18 @@ def sig_text(x, n=2):
     if x == 0 or 1e-4 <= abs(x) < 1e5:
         return np.format_float_positional(float(f"{x:.{n}g}"), trim="-")
     return f"{x:.{n}g}"
+
+
+def tf(x):
+    """A temperature with two decimals ('nan' when missing, 'inf' when lines never cross at T > 0)."""
+    return "nan" if x is None else f"{x:.2f}"
+
+
+def pm(d, scale=100, unit=" %"):
+    """``{'value': v, 'error': e}`` as text, by default in per cent: '64 % +- 3 %'."""
+    return f"{scale * d['value']:.0f}{unit} +- {scale * d['error']:.1g}{unit}"
+
+
+def column(rows, width):
+    """Right-aligned cells of one printed table row."""
+    return "".join(f"{c:>{width}}" for c in rows)

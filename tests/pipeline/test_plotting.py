@@ -29,3 +29,9 @@ def test_savefig_writes_png_and_pdf(tmp_path):
     plt.close(fig)
     assert (fig_out / "line.png").read_bytes()[:4] == b"\x89PNG"
     assert (fig_out / "line.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_text_helpers_for_temperatures_and_fractions():
+    assert plotting.tf(0.8012) == "0.80" and plotting.tf(None) == "nan" and plotting.tf(float("inf")) == "inf"
+    assert plotting.pm({"value": 0.6412, "error": 0.0312}) == "64 % +- 3 %"
+    assert plotting.pm({"value": 2.5, "error": 0.25}, scale=1, unit="") == "2 +- 0.2"

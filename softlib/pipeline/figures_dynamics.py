@@ -1,0 +1,187 @@
+"""The figures of notebooks 05 and 06 (dynamics, p_hop, Fig. 5, finite size): results in, figure out."""
+from __future__ import annotations
+
+import numpy as np
+
+from .figures import _plt
+
+PAPER_ONSET = 0.801
+
+
+# ---------------------------------------------------------------------------------------------- 05
+def dynamics(runs, tags, colors):
+    """MSD, alpha_2 and F_s of the first sample of each temperature, with p_c, t* and tau_alpha marked."""
+    fig, axes = _plt().subplots(1, 3, figsize=(14, 4))
+    for T in sorted(tags):
+        r = runs[tags[T][0]]
+        lg, ln = r["log"], r["linear"]
+        short = lg.times < ln.times[0]
+        for ax, y_log, y_lin in ((axes[0], lg.msd, ln.msd), (axes[1], lg.alpha2, ln.alpha2),
+                                 (axes[2], lg.fs, ln.fs)):
+            ax.plot(lg.times, y_log, ".", color=colors[T], ms=3, alpha=0.5)
+            ax.plot(np.r_[lg.times[short], ln.times], np.r_[y_log[short], y_lin], "-", color=colors[T],
+                    label=f"T = {T:.2f}")
+        axes[0].plot(r["t_star"], r["p_c"], "o", mfc="none", mec="k")
+        axes[1].axvline(r["t_star"], color=colors[T], ls=":", lw=1)
+        if np.isfinite(r["tau_alpha"]):
+            axes[2].plot(r["tau_alpha"], np.exp(-1), "s", mfc="none", mec="k")
+    axes[0].set(xscale="log", yscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"MSD$_A$ ($\sigma^2$)",
+                title=r"MSD; circles: $p_c$ = MSD$(t^*)$")
+    axes[1].set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$\alpha_2$", title=r"$\alpha_2$; dotted: $t^*$")
+    axes[2].axhline(np.exp(-1), color="gray", lw=0.8)
+    axes[2].set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$F_s(q=7.25, t)$",
+                title=r"$F_s$; squares: $\tau_\alpha$")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def most_active(trace, n):
+    """The n particles with the largest summed event peaks of p_hop."""
+    ev = trace["events"]
+    order = np.argsort(-np.bincount(ev["particle"], weights=ev["peak"], minlength=trace["p_hop"].shape[1]))
+    return order[:n]
+
+
+def phop_traces(trace, p_c, T, window, n=4):
+    """p_hop of the n most active A particles with their events (red) above p_c (dashed)."""
+    ev = trace["events"]
+    show = most_active(trace, n)
+    fig, axes = _plt().subplots(len(show), 1, figsize=(10, 1.6 * len(show)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, i in zip(axes, show):
+        ax.plot(trace["t"], trace["p_hop"][:, i], lw=0.8)
+        ax.axhline(p_c, color="k", ls="--", lw=0.8)
+        for f, l in zip(ev["first"][ev["particle"] == i], ev["last"][ev["particle"] == i]):
+            ax.axvspan(trace["t"][f], trace["t"][l], color="tab:red", alpha=0.25, lw=0)
+        ax.set_ylabel(rf"A{i}: $p_{{hop}}$")
+    axes[-1].set_xlabel(r"$t$ ($\tau$)")
+    axes[0].set_title(f"T = {T:.2f}, $\\Delta t$ = {window:g}: events (red) above $p_c$ (dashed)")
+    fig.tight_layout()
+    return fig
+
+
+def fig5a(res, T, n_bins=40):
+    """Fig. 5(a): P(S) of all particle-frames and P(S|R) at event starts, with the peak and median of P(S)."""
+    from ..analysis.rearrangements import softness_density
+
+    S = res["S_all"]
+    fin = S[np.isfinite(S)]
+    fr = res["fractions"]
+    fine = np.linspace(*np.quantile(fin, [0.002, 0.998]), n_bins + 1)
+    fig, ax = _plt().subplots(figsize=(6, 4))
+    ax.stairs(softness_density(fin, fine), fine, color="k", lw=1.5, label="$P(S)$, all A particle-frames")
+    ax.stairs(softness_density(res["ev_values"], fine), fine, color="tab:red", lw=1.5,
+              label="$P(S|R)$, at the start of an event")
+    ax.axvline(fr["peak"], color="k", ls="--", lw=0.8, label="peak of $P(S)$")
+    ax.axvline(fr["median"], color="gray", ls=":", lw=0.8, label="median of $P(S)$")
+    ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel="probability density", title=f"Fig. 5(a), T = {T:.2f}")
+    ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def fig5b(res, edges, colors, window):
+    """Fig. 5(b): P_R(S) of every temperature on the shared bins."""
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    fig, ax = _plt().subplots(figsize=(6, 4))
+    for T in sorted(res):
+        ax.errorbar(centers, res[T]["P_R"], yerr=res[T]["P_R_err"], marker="o", ms=4, capsize=2, color=colors[T],
+                    label=f"T = {T:.2f}")
+    ax.set(yscale="log", xlabel=r"$S$ ($\sigma^2$)", ylabel="$P_R(S)$", title=f"Fig. 5(b), $\\Delta t$ = {window:g}")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the curves fill the frame
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- 06
+def fig5c(fits, shown, label):
+    """Fig. 5(c): ln P_R against 1/T per kept bin, the lines to their crossing; inset: the collapse."""
+    import seaborn as sns
+
+    from ..analysis import arrhenius as ar
+
+    fit, full = fits[shown], fits["all"]
+    k_kept = np.flatnonzero(fit.kept)
+    pal = sns.color_palette("plasma_r", k_kept.size)
+    x = 1.0 / fit.temperatures
+    c = fit.crossing
+    x_all = 1.0 / full.temperatures
+    x_lo = min(x_all.min(), c["inv_T"]) - 0.05 if np.isfinite(c["inv_T"]) else x_all.min() - 0.05
+    xx = np.linspace(max(x_lo, 0.0), x.max() + 0.05, 100)
+    fig, ax = _plt().subplots(figsize=(6.5, 4.5))
+    out_T = np.array([T not in fit.temperatures for T in full.temperatures])
+    for col, k in zip(pal, k_kept):
+        y = np.log(fit.p_r[:, k])
+        ax.errorbar(x, y, yerr=fit.p_r_err[:, k] / fit.p_r[:, k], fmt="o", color=col, ms=4, capsize=2,
+                    label=f"S = {fit.centers[k]:.2e}")
+        ax.plot(xx, fit.ln_p0[k] - fit.delta_e[k] * xx, "-", color=col, lw=0.8)
+        if out_T.any():  # temperatures left out of the shown fit: drawn open, to show where ln P_R bends
+            ax.plot(1.0 / full.temperatures[out_T], np.log(full.p_r[out_T, k]), "o", mfc="none", mec=col, ms=5)
+    if np.isfinite(c["inv_T"]) and c["inv_T"] > 0:
+        ax.plot(c["inv_T"], c["ln_p"], "k*", ms=12, label=f"crossing T* = {c['T']:.2f}")
+        if np.isfinite(c["low"]) and np.isfinite(c["high"]):
+            ax.axvspan(1 / c["high"], 1 / c["low"], color="gray", alpha=0.2, lw=0)
+    ax.axvline(1 / PAPER_ONSET, color="k", ls=":", lw=0.8)
+    ax.text(1 / PAPER_ONSET, ax.get_ylim()[1], f" paper {PAPER_ONSET}", va="top", fontsize=8)
+    ax.set(xlabel="$1/T$", ylabel=r"$\ln P_R(S)$", title=f"Fig. 5(c), fit over {label}")
+    ax.legend(fontsize=7, loc="lower left")
+    ins = ax.inset_axes([0.68, 0.6, 0.3, 0.36])
+    cx, cy = ar.collapse(fit)
+    for j, col in enumerate(pal):
+        ins.plot(cx[:, j], cy[:, j], "o", color=col, ms=3)
+    u = np.linspace(max(0.0, cx.min() - 0.2), cx.max() + 0.2, 50)
+    ins.plot(u, np.exp(-u), "k-", lw=0.8)
+    ins.set_yscale("log")
+    ins.set_xlabel(r"$\Delta E/T$", fontsize=8)
+    ins.set_ylabel(r"$P_R/P_0$", fontsize=8)
+    ins.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def fig5d(fit, trend, label):
+    """Fig. 5(d): the barrier Delta E against S with a line; inset: against 1/S."""
+    k_kept = np.flatnonzero(fit.kept)
+    s = fit.centers[k_kept]
+    fig, ax = _plt().subplots(figsize=(6, 4.2))
+    ax.errorbar(s, fit.delta_e[k_kept], yerr=fit.delta_e_err[k_kept], fmt="o", color="k", capsize=2)
+    ax.plot(s, trend["S"]["intercept"] + trend["S"]["slope"] * s, "r-", lw=0.8,
+            label=f"linear, $R^2$ = {trend['S']['r2']:.2f}")
+    ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel=r"$\Delta E(S)$", title=f"Fig. 5(d), fit over {label}")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    ax.legend(fontsize=8, loc="lower left")
+    ins = ax.inset_axes([0.62, 0.58, 0.35, 0.38])
+    ins.errorbar(1 / s, fit.delta_e[k_kept], yerr=fit.delta_e_err[k_kept], fmt="o", color="k", ms=3, capsize=1)
+    ins.plot(1 / s, trend["inv_S"]["intercept"] + trend["inv_S"]["slope"] / s, "r-", lw=0.8)
+    ins.set_xlabel(r"$1/S$", fontsize=8)
+    ins.set_ylabel(r"$\Delta E$", fontsize=8)
+    ins.text(0.05, 0.9, f"$R^2$ = {trend['inv_S']['r2']:.2f}", transform=ins.transAxes, fontsize=8, va="top")
+    ins.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def finite_size(fs, window):
+    """P(beta Phi_r), P(S) and P_R(S) of the two system sizes at their shared temperature."""
+    fig, axes = _plt().subplots(1, 3, figsize=(15, 4))
+    sizes = list(fs["sizes"].values())
+    dq = np.quantile(np.concatenate([x["depth"] for x in sizes]), [0.0005, 0.9995])
+    lo_hi = np.quantile(np.concatenate([x["S"] for x in sizes]), [0.001, 0.999])
+    for d, col in zip(sizes, ("C0", "C3")):
+        lab = f"N = {d['N']} ({d['engine']}" + (f", {d['ranks']} ranks)" if d["ranks"] > 1 else ")")
+        axes[0].hist(d["depth"], np.linspace(*dq, 60), density=True, histtype="step", lw=2, color=col, label=lab)
+        axes[1].hist(d["S"], np.linspace(*lo_hi, 60), density=True, histtype="step", lw=2, color=col, label=lab)
+        c = 0.5 * (d["bins"][1:] + d["bins"][:-1])
+        axes[2].errorbar(c, d["P_R"], yerr=d["P_R_err"], marker="o", ms=4, capsize=2, color=col, label=lab)
+    axes[0].set(xlabel=r"$\beta\Phi_r^i$", ylabel="probability density", title=f"local depth, T = {fs['T']:.2f}")
+    axes[1].set(xlabel=r"$S$ ($\sigma^2$)", ylabel="probability density", title=f"$P(S)$, T = {fs['T']:.2f}")
+    axes[1].ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    axes[2].set(yscale="log", xlabel=r"$S$ ($\sigma^2$)", ylabel="$P_R(S)$",
+                title=f"$P_R(S)$, T = {fs['T']:.2f}, $\\Delta t$ = {window:g}")
+    axes[2].ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
