@@ -2,7 +2,7 @@
 
 Same frames, same settings:
 
-* S(q): q_max = 40, shells of width 2 pi / L (METHODS 2), at most 300 vectors a shell, all
+* S(q): q_max = 40, shells of width 2 pi / L (docs/methods.md §2), at most 300 vectors a shell, all
   three partials. freud's ``StaticStructureFactorDirect`` gets the same number of k points
   (``num_sampled_k_points``) and the same number of bins, and needs three ``compute`` calls
   (AA, AB, BB) for the three partials; ours computes rho_A(k), rho_B(k) once.

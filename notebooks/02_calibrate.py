@@ -66,12 +66,12 @@
 # which we also fit directly (Fig. 1b). Units: lengths in $\sigma_{AA}$, energies in $k_BT$;
 # $S^{av}$ has units of length$^2$.
 #
-# **Choices beyond the paper** (METHODS 2-3): $S_{uv}(q)$ is computed directly on the reciprocal
+# **Choices beyond the paper** (docs/methods.md §2-3): $S_{uv}(q)$ is computed directly on the reciprocal
 # lattice of the box, averaged over `n_frames` frames spread evenly over each production run.
-# The METHODS default shell width $2\pi/L$ is coarse for $N=500$ ($0.84\,\sigma^{-1}$) and cuts
+# The textbook shell width $2\pi/L$ is coarse for $N=500$ ($0.84\,\sigma^{-1}$) and cuts
 # the main peak of $S_{AA}$ in two (its height drops from about 3.2 to 2.2); we use narrower
 # shells `dq` with at most `max_vectors` vectors each, about as many vectors in total as the
-# METHODS default. The sensitivity to `dq`, `q_max` and `dr_fit` is shown below. With the quick
+# textbook choice. The sensitivity to `dq`, `q_max` and `dr_fit` is shown below. With the quick
 # preset's 200 time units of production at $T = 0.6$ ($\approx 10\,\tau_\alpha$) only about ten
 # configurations are independent, so $S^{av}$ carries a few per cent of sampling noise whatever
 # the number of frames.
@@ -84,7 +84,7 @@ fig_dir = "figures"
 trajectories = None   # optional {T: [paths]} of your own files (any format softlib.io.trajectory.load reads)
 timestep = None       # integration step for user files that store step numbers (LAMMPS dumps)
 q_max = 40.0          # upper limit of the q integrals (1/sigma)
-dq = 0.2              # shell width of S(q) in 1/sigma; None gives 2 pi / L, the METHODS default
+dq = 0.2              # shell width of S(q) in 1/sigma; None gives 2 pi / L, the textbook choice
 max_vectors = 100     # k vectors per shell at most (fixed seed)
 dr_fit = 0.03         # harmonic fit window of beta Phi(dr) (sigma)
 threshold = 1e-3      # r_lo: where g first exceeds this
@@ -175,7 +175,7 @@ fig = figures.rdfs_with_limits(structure, results, ctx.colors)
 # ## The caging potential and its harmonic fit
 #
 # Left: $\beta\Phi(\Delta r) - \beta\Phi(0)$ with the fitted parabola $\Delta r^2/(2S^{av})$;
-# the harmonic form holds only for small $\Delta r$ (METHODS 2), which is why the fit window is
+# the harmonic form holds only for small $\Delta r$ (docs/methods.md §2), which is why the fit window is
 # short. Right: the integrand of the depth, $q^2 F(q)$, and of the curvature, $q^4 F(q)$
 # (scaled), showing how slowly the latter decays: $S^{av}$ depends on $q_{max}$.
 
@@ -187,7 +187,7 @@ fig = figures.caging_potentials(structure, results, ctx.colors, dr_fit)
 #
 # To the fit window (`dr_fit`), to the upper limit of the $q$ integral (`q_max`, by truncating the
 # same $S(q)$), and to the analytic curvature. At the lowest temperature we also recompute $S(q)$
-# with the METHODS default shells ($2\pi/L$, 300 vectors) on fewer frames.
+# with the textbook shells ($2\pi/L$, 300 vectors) on fewer frames.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -226,7 +226,7 @@ ctx.savefig(fig, "fig1b")
 # $c_0, c_1$ (Eq. 7) with their standard errors from the fit over temperatures, and the chained
 # values $a_0 + a_1 b_0$, $a_1 b_1$, which agree exactly only if the three lines are exact.
 # The `smeared` variant fits $1/S^{av}$ against the depth of the $\delta$-smeared average rdf,
-# the quantity that single-particle rdfs average to (METHODS 4; used in notebook 03).
+# the quantity that single-particle rdfs average to (docs/methods.md §3; used in notebook 03).
 
 # %%
 # NBVAL_CHECK_OUTPUT

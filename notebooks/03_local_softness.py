@@ -23,7 +23,7 @@
 #   4\pi r^2\rho\; C_{Av}(r)\,g_{Av}(r)\,dr ,$$
 #
 # with the HNC direct correlation function $C_{Av} = -\beta U_{Av} + g_{Av} - 1 - \ln g_{Av}$
-# (Eqs. 5-7; METHODS 3). The depth needs nothing but an rdf and the pair potential, so it can
+# (Eqs. 5-7; docs/methods.md §2). The depth needs nothing but an rdf and the pair potential, so it can
 # be evaluated for a *single* particle in a *single* frame, if that particle has an rdf of its
 # own. Here we build that rdf, put it through the same functional, and turn the depth into a
 # local softness $S_i$ with the same $c_0, c_1$ (the paper's assumption).
@@ -38,7 +38,7 @@
 # $$g^i_{Av}(r) = \frac{1}{4\pi r^2 \rho_v}\sum_{j\in v,\, j\neq i}
 #   \frac{1}{\sqrt{2\pi\delta^2}}\, e^{-(r - r_{ij})^2/2\delta^2}.$$
 #
-# (The printed Eq. 8 has a 2-D prefactor; we use the 3-D one of METHODS 4.) $\rho_v$ counts the
+# (The printed Eq. 8 has a 2-D prefactor; we use the 3-D one of docs/methods.md §3.) $\rho_v$ counts the
 # particles the tagged one can see, $(N_v - \delta_{Av})/V$, so that the average of $g^i$ over
 # particles has exactly the normalisation of a histogram rdf. Averaged over particles and
 # frames, $g^i$ is the average rdf convolved with the Gaussian: the smaller $\delta$, the closer

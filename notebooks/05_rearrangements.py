@@ -38,7 +38,7 @@
 #
 # which has units of length$^2$ and so can be compared with a mean squared displacement.
 # (The printed Eq. 2 carries extra square roots; we use the length$^2$ form fixed in
-# METHODS 6.) For a particle that jumps by $d$ with no thermal noise, the peak height is
+# docs/methods.md §5.) For a particle that jumps by $d$ with no thermal noise, the peak height is
 # $d^2\,(h/(h+1))^{3/2}$ with $h$ frames per half-window — a case the unit tests check.
 #
 # We compute $p_{hop}$ with prefix sums of $\mathbf r$ and $|\mathbf r|^2$ along the dense
@@ -153,7 +153,7 @@ for T in temperatures:
 # "rearranging" is the fraction of all A particle-frames with $p_{hop} > p_c$. Where
 # $\Delta t$ is much longer than $\tau_\alpha$ (the higher temperatures here), a large part of
 # all particle-frames counts as rearranging and the criterion stops being selective
-# (METHODS 6): keep that in mind when reading $P_R(S)$ at those temperatures. "censored"
+# (docs/methods.md §5): keep that in mind when reading $P_R(S)$ at those temperatures. "censored"
 # events already ran when $p_{hop}$ first becomes defined; their start is unknown, so they
 # are left out of $P(S|R)$.
 #

@@ -40,7 +40,7 @@
 # **Which temperatures.** Where $\Delta t$ of $p_{hop}$ is long compared with $\tau_\alpha$, a
 # large share of all particle-frames counts as rearranging, $P_R(S)$ flattens, and such a
 # point can drag the crossing towards itself. So we fit twice: over all temperatures and
-# over the selective ones ($T \le 0.60$, METHODS 7).
+# over the selective ones ($T \le 0.60$, docs/methods.md §6).
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -197,7 +197,7 @@ rows = report.comparison_rows(rear, fits, selective_reason, trend, shown, label,
 # rerun with other parameters); it is copied into `COMPARISON.md`. The generic causes are the
 # system size (the paper preset's N = 1000 against the paper's 4000, so fewer particles per frame and
 # larger sample-to-sample fluctuations at low T), the run lengths (about 20 $\tau_\alpha$ of
-# production in the paper preset), and the METHODS choices (shell width of $S(q)$, $p_c$ from the MSD at $t^*$,
+# production in the paper preset), and our choices (docs/methods.md) (shell width of $S(q)$, $p_c$ from the MSD at $t^*$,
 # the window $\Delta t$).
 
 # %%

@@ -121,14 +121,14 @@ def sensitivity(structure, windows=(0.02, 0.03, 0.05, 0.1), q_maxes=(20.0, 30.0)
 
 
 def shell_check(source, q_max=40.0, dq=0.2, max_vectors=100, dr_fit=0.03, n_frames=50, timestep=None):
-    """S(q) of one trajectory with the METHODS shells (2 pi / L, 300 vectors) and with ours, side by side.
+    """S(q) of one trajectory with the default shells (2 pi / L, 300 vectors) and with ours, side by side.
 
     Returns a list of {'label', 'n_frames', 'S_AA_peak', 'Phi_q', 'S_av'}.
     """
     traj = _open(source, timestep)
     sub = traj[evenly_spaced(traj.n_frames, n_frames)]
     rows = []
-    for label, kw in (("METHODS shells 2 pi/L, 300 vectors", dict(dq=None, max_vectors=300)),
+    for label, kw in (("default shells 2 pi/L, 300 vectors", dict(dq=None, max_vectors=300)),
                       (f"dq = {dq}, {max_vectors} vectors", dict(dq=dq, max_vectors=max_vectors))):
         q5, S5 = st.partial_structure_factor(sub, q_max=q_max, **kw)
         fit = cg.softness_fit(q5, S5, dr_fit)

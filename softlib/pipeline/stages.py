@@ -109,7 +109,7 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
 
 # --------------------------------------------------------------------------- one run
 def run_dynamics(run_dir, select=0, origin_every=1.0, per_decade=16, points=5, q=Q_PEAK):
-    """Displacement statistics, tau_alpha, t* and p_c of one simulation run (METHODS 1, 6).
+    """Displacement statistics, tau_alpha, t* and p_c of one simulation run (docs/methods.md §1, §5).
 
     The log-spaced frames (``log.gsd``, origins at block starts) give the short
     times; the dense linear frames (``linear.gsd``, an origin every ``origin_every``
