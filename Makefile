@@ -29,12 +29,19 @@ BUILD_ROOT ?= build
 BUILD := $(BUILD_ROOT)/$(PRESET)
 NB := $(BUILD)/nb
 TMP := $(BUILD)/tmp
-# run tags of the preset (stdlib only, so this works before .venv exists)
-TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags $(PRESET))
+# run tags of the preset (stdlib only, so this works before .venv exists); an unknown preset stops here
+TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags $(PRESET) 2>/dev/null)
+ifeq ($(strip $(TAGS)),)
+$(error unknown PRESET '$(PRESET)': choose one of $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets names))
+endif
 SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
 ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
 # absolute paths: nbval re-executes the notebooks with their folder (build/<preset>/nb) as cwd
-NB_PATHS := -p build_dir $(abspath $(BUILD_ROOT)) -p data_dir $(CURDIR)/data -p fig_dir $(CURDIR)/figures
+# DATA_ROOT / FIG_ROOT: where results and figures go (make test sends them to build/, never to the
+# committed data/ and figures/)
+DATA_ROOT ?= data
+FIG_ROOT ?= figures
+NB_PATHS := -p build_dir $(abspath $(BUILD_ROOT)) -p data_dir $(abspath $(DATA_ROOT)) -p fig_dir $(abspath $(FIG_ROOT))
 NB_LOG := $(if $(filter paper seed,$(PRESET)),--log-output,)
 
 .PHONY: all paper quick seed setup test test-unit test-notebooks test-slow bench clean distclean simulate analysis
@@ -52,17 +59,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # ---------------------------------------------------------------------------- notebooks
-# run_nb(source, executed notebook, papermill parameters): convert the percent-format source,
-# execute it into a temporary file and move it into place only when it succeeded, so that an
-# interrupted stage is rerun (and resumes from its own checkpoints) instead of being taken as done.
+# run_nb(source, executed notebook, papermill parameters): softlib.pipeline.notebook converts the
+# percent-format source, refuses parameters the notebook does not declare, holds a lock on the
+# stage (a second make on the same build folder fails at once, naming the first), executes it
+# into a temporary file and moves it into place only when it succeeded, so that an interrupted
+# stage is rerun (and resumes from its own checkpoints) instead of being taken as done.
 define run_nb
-	@mkdir -p $(NB) $(TMP)
-	$(VENV)/bin/jupytext --quiet --to ipynb -o $(TMP)/$(notdir $(2)).src.ipynb $(1)
-	$(VENV)/bin/papermill -k python3 --cwd $(CURDIR) --no-progress-bar $(NB_LOG) \
-	  $(TMP)/$(notdir $(2)).src.ipynb $(TMP)/$(notdir $(2)) -p preset $(PRESET) $(NB_PATHS) $(3) $(NB_ARGS)
-	@mv $(TMP)/$(notdir $(2)) $(2)
-	@rm -f $(TMP)/$(notdir $(2)).src.ipynb
-	@echo "done: $(2)"
+	$(PY) -m softlib.pipeline.notebook run $(1) $(2) --cwd $(CURDIR) $(NB_LOG) -- \
+	  -p preset $(PRESET) $(NB_PATHS) $(3) $(NB_ARGS)
 endef
 
 # one simulation per (T, sample): T0.470_s1 -> T=0.470, sample=1; each process single-threaded,
@@ -132,10 +136,12 @@ test: test-unit test-notebooks
 test-unit: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" tests
 
+# the quick preset end to end in its own build folder, every output inside it (git status stays clean)
+TEST_ROOT := $(BUILD_ROOT)/test
 test-notebooks: $(STAMP)
-	$(MAKE) PRESET=quick analysis
+	$(MAKE) PRESET=quick BUILD_ROOT=$(TEST_ROOT) DATA_ROOT=$(TEST_ROOT)/data FIG_ROOT=$(TEST_ROOT)/figures analysis
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  -p no:cacheprovider $(BUILD_ROOT)/quick/nb/*.ipynb
+	  -p no:cacheprovider $(TEST_ROOT)/quick/nb/*.ipynb
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests

@@ -25,12 +25,21 @@ def output_dirs(preset, data_dir="data", fig_dir="figures"):
 
 
 def savefig(fig, name, folder=".", dpi=150):
-    """Write ``fig`` as ``<folder>/<name>.png`` and ``.pdf`` (tight bounding box).
+    """Write ``fig`` as ``<folder>/<name>.png`` and ``.pdf`` (tight bounding box), atomically.
 
-    Notebooks bind their folder once: ``savefig = partial(plotting.savefig, folder=fig_out)``.
+    Each file is drawn into memory and written through a temporary file and a rename
+    (:func:`softlib.io.store.atomic_write_bytes`), so a process killed while saving leaves the
+    previous figure intact, never a truncated one. The set-up of every notebook binds the
+    folder once (``ctx.savefig``).
     """
+    import io
+
+    from ..io.store import atomic_write_bytes
+
     for ext in ("png", "pdf"):
-        fig.savefig(Path(folder) / f"{name}.{ext}", dpi=dpi, bbox_inches="tight")
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=dpi, bbox_inches="tight")
+        atomic_write_bytes(Path(folder) / f"{name}.{ext}", buf.getvalue())
 
 
 def sig(x, n=2):

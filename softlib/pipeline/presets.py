@@ -131,10 +131,13 @@ def run_tags(name):
 if __name__ == "__main__":  # pragma: no cover - used by the Makefile
     import sys
 
-    what, name = sys.argv[1], sys.argv[2]
-    if what == "tags":
+    what, name = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+    if what == "names":
+        print(" ".join(sorted(PRESETS)))
+    elif what == "tags":
         print(" ".join(run_tags(name)))
     elif what == "temperatures":
         print(" ".join(f"{T:.3f}" for T in sorted(get_preset(name).temperatures)))
     else:
-        raise SystemExit(f"usage: python -m softlib.pipeline.presets tags|temperatures PRESET (got {what})")
+        raise SystemExit(f"usage: python -m softlib.pipeline.presets names | tags PRESET | temperatures PRESET "
+                         f"(got {what})")

@@ -35,3 +35,26 @@ def test_text_helpers_for_temperatures_and_fractions():
     assert plotting.tf(0.8012) == "0.80" and plotting.tf(None) == "nan" and plotting.tf(float("inf")) == "inf"
     assert plotting.pm({"value": 0.6412, "error": 0.0312}) == "64 % +- 3 %"
     assert plotting.pm({"value": 2.5, "error": 0.25}, scale=1, unit="") == "2 +- 0.2"
+
+
+def test_a_kill_during_savefig_leaves_the_previous_figure_intact(tmp_path, monkeypatch):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plotting.savefig(fig, "line", tmp_path)
+    before = {ext: (tmp_path / f"line.{ext}").read_bytes() for ext in ("png", "pdf")}
+    real = fig.savefig
+
+    def killed(fname, **kw):  # writes half a file, then the process is interrupted
+        real(fname, **kw)
+        fname.truncate(fname.tell() // 2)
+        raise KeyboardInterrupt
+
+    ax.plot([0, 1], [1, 0])
+    monkeypatch.setattr(fig, "savefig", killed)
+    try:
+        plotting.savefig(fig, "line", tmp_path)
+    except KeyboardInterrupt:
+        pass
+    plt.close(fig)
+    assert {ext: (tmp_path / f"line.{ext}").read_bytes() for ext in ("png", "pdf")} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["line.pdf", "line.png"]  # no stray temp file
