@@ -94,6 +94,7 @@ temperatures = []     # a subset of the preset's temperatures (default: all)
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
+# NBVAL_CHECK_OUTPUT
 import numpy as np
 
 from softlib.pipeline import calibration_stage as cs, figures, layout

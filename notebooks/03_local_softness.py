@@ -73,6 +73,7 @@ temperatures = []         # a subset of the preset's temperatures (default: all)
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
+# NBVAL_CHECK_OUTPUT
 from pathlib import Path
 
 import numpy as np

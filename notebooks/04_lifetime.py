@@ -57,6 +57,7 @@ s0_quantiles_fig4b = [0.05, 0.2]  # the 'hard' S0 bin of Fig. 4b, as quantiles o
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
+# NBVAL_CHECK_OUTPUT
 import numpy as np
 
 from softlib.analysis import dynamics as dyn

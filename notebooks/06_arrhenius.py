@@ -56,6 +56,7 @@ seed = 0
 finite_size_preset = None  # e.g. "seed": compare with that preset's run(s) at a shared temperature
 
 # %%
+# NBVAL_CHECK_OUTPUT
 import numpy as np
 
 from softlib.analysis import arrhenius as ar

@@ -240,9 +240,13 @@ def setup(preset, build_dir="build", data_dir="data", fig_dir="figures", tempera
     lay = Layout(preset, build_dir, data_dir, fig_dir, root).makedirs()
     if select:
         sel = select_runs(preset, lay.summaries, temperatures, require_equilibrated, lay.runs)
-        if not quiet:
+        if not quiet:  # said in a checked cell: a run that drops out on another machine shows up in nbval
+            used = [t for T in sel["temperatures"] for t in sel["tags"][T]]
+            print(f"runs used ({len(used)}): {', '.join(used)}")
             for tag, why in sel["dropped"].items():
                 print(f"left out {tag}: {why}")
+            if not sel["dropped"]:
+                print("left out: none")
         temps, tags, dropped = sel["temperatures"], sel["tags"], sel["dropped"]
     else:
         temps, tags, dropped = sorted(float(t) for t in (temperatures or [])), {}, {}

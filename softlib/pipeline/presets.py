@@ -100,7 +100,7 @@ class Preset:
 
 PRESETS = {
     "quick": Preset(name="quick", N=500, temperatures=(0.60, 0.70, 0.80, 1.00), samples_low=1,
-                    T_low=0.0, n_eq=10.0, n_prod=10.0, t_eq_min=100.0, t_prod_min=100.0,
+                    T_low=0.0, n_eq=20.0, n_prod=10.0, t_eq_min=150.0, t_prod_min=100.0,
                     dense_interval=0.1,
                     description="CI and a first look: all six notebooks in minutes on 2 cores"),
     "paper": Preset(name="paper", N=1000, temperatures=(0.47, 0.50, 0.53, 0.56, 0.60, 0.65, 0.70, 0.80),
