@@ -62,7 +62,7 @@ def prepare_liquid(n, workdir, seed=4242):
     path = Path(workdir) / f"ka_{n}.data"
     try:
         for c in (backend.placement_commands(plan) + backend.ka_pair_commands()
-                  + [f"timestep {DT}", "thermo 0"] + backend._minimize_commands()
+                  + [f"timestep {DT}", "thermo 0"] + backend.minimize_commands()
                   + [f"velocity all create 2.0 {seed} dist gaussian mom yes rot no",
                      f"fix hot all nvt temp 2.0 2.0 {TDAMP}", "run 2000", "unfix hot",
                      f"velocity all scale {T}", f"fix eq all nvt temp {T} {T} {TDAMP}",

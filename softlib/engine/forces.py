@@ -27,18 +27,18 @@ only ever see the original order.
 ``ka_params() -> params``, float64 (2, 2, 6): per species pair
     ``[c12, c6, 12 c12, 6 c6, rc^2, shift]`` with c12 = 4 eps sig^12,
     c6 = 4 eps sig^6; U = c12/r^12 - c6/r^6 - shift for r^2 < rc^2.
-``_compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces)
+``compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces)
 -> (energy, virial)``
     pos (N, 3) float64 (wrapped or not), ``perm, ss, offsets, split, nbrs`` from
-    ``neighbors._build_half``, ``work`` float64 (1, 2, 3, N) scratch; overwrites
+    ``neighbors.build_half``, ``work`` float64 (1, 2, 3, N) scratch; overwrites
     ``forces`` (N, 3).
-``_compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work,
+``compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work,
 forces) -> (energy, virial)``
     the same in one prange region over row chunks,
-    ``bounds = neighbors._balance(offsets, nchunks)``, ``work`` (nchunks, 2, 3, N),
+    ``bounds = neighbors.balance(offsets, nchunks)``, ``work`` (nchunks, 2, 3, N),
     a force buffer per chunk (no write conflicts); agrees with the serial kernel
-    to rounding (~1e-13 relative). ``_build_half_parallel`` and
-    ``_compute_parallel`` must be called from Python, never from a ``cache=True``
+    to rounding (~1e-13 relative). ``build_half_parallel`` and
+    ``compute_parallel`` must be called from Python, never from a ``cache=True``
     numba function (numba 0.68 segfaults loading such a function from its cache,
     numba issue #8578); a cached numba step loop uses the serial kernels.
 ``_chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf)``
@@ -48,14 +48,14 @@ forces) -> (energy, virial)``
 A serial numba step loop does (names from :mod:`softlib.engine.neighbors` and this
 module, the constant arrays from a :class:`PairForce` ``pf``, ``nl = pf.nlist``)::
 
-    if _needs_rebuild(pos, pos_at_build, nl.box, nl.half_skin2):
-        perm, ss, offsets, split, nbrs = _build_half(
+    if needs_rebuild(pos, pos_at_build, nl.box, nl.half_skin2):
+        perm, ss, offsets, split, nbrs = build_half(
             pos, species, nl.box, nl.ncell, nl.runs, nl.nruns, nl.cut2)
         pos_at_build[:] = pos
-    e, w = _compute_serial(pos, perm, ss, nl.box, offsets, split, nbrs, pf.params,
+    e, w = compute_serial(pos, perm, ss, nl.box, offsets, split, nbrs, pf.params,
                            pf.work, forces)
 
-``pos`` must be finite before ``_build_half`` (``_needs_rebuild`` returns True
+``pos`` must be finite before ``build_half`` (``needs_rebuild`` returns True
 on NaN, so check ``np.isfinite(pos).all()`` when it does, and stop the run).
 """
 from __future__ import annotations
@@ -66,7 +66,7 @@ from numba import njit, prange
 
 from .. import ka
 from .._checks import as_positions, as_species, check_box_cutoff
-from .neighbors import VerletList, _balance, neighbor_pairs
+from .neighbors import VerletList, balance, neighbor_pairs
 
 _NPARAM = 6
 
@@ -197,7 +197,7 @@ def _chunk(pos, perm, ss, box, offsets, split, nbrs, params, r0, r1, buf):
 
 
 @njit(cache=True)
-def _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces):
+def compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forces):
     """Forces, energy and virial from a cell-sorted half list, one thread.
 
     ``work`` (>= 1, 2, 3, N) scratch (only work[0] is used); overwrites ``forces``
@@ -214,10 +214,10 @@ def _compute_serial(pos, perm, ss, box, offsets, split, nbrs, params, work, forc
 
 
 @njit(cache=True, parallel=True)
-def _compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
-    """:func:`_compute_serial` over ``len(bounds) - 1`` row chunks in one prange region.
+def compute_parallel(pos, perm, ss, box, offsets, split, nbrs, params, bounds, work, forces):
+    """:func:`compute_serial` over ``len(bounds) - 1`` row chunks in one prange region.
 
-    ``bounds`` from ``neighbors._balance``; ``work`` (nchunks, 2, 3, N): each chunk
+    ``bounds`` from ``neighbors.balance``; ``work`` (nchunks, 2, 3, N): each chunk
     gathers its own copy of the positions and adds into its own force buffer (no
     write conflicts); the buffers are summed afterwards. Call it from Python only:
     numba segfaults when it loads a ``cache=True`` function that calls a parallel
@@ -317,7 +317,7 @@ class PairForce:
         if nl.needs_rebuild(pos):
             nl.build(pos)  # validates (NaN, shape)
             if self.nthreads > 1:
-                self.bounds = _balance(nl.offsets, self.nthreads)
+                self.bounds = balance(nl.offsets, self.nthreads)
         if out is None:
             forces = np.empty((pos.shape[0], 3))
         elif (isinstance(out, np.ndarray) and out.dtype == np.float64
@@ -328,9 +328,9 @@ class PairForce:
         args = (pos, nl.perm, nl.species_sorted, self.box, nl.offsets, nl.split, nl.nbrs,
                 self.params)
         if self.nthreads > 1:
-            e, w = _compute_parallel(*args, self.bounds, self.work, forces)
+            e, w = compute_parallel(*args, self.bounds, self.work, forces)
         else:
-            e, w = _compute_serial(*args, self.work, forces)
+            e, w = compute_serial(*args, self.work, forces)
         if not np.isfinite(e + w):
             raise ValueError(
                 f"non-finite energy or virial ({e}, {w}): two particles (nearly) coincide; "

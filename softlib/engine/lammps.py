@@ -18,15 +18,11 @@ One run (a :class:`softlib.pipeline.presets.RunPlan`) goes through five stages:
     exactly the steps of :func:`softlib.engine.schedule.plan_steps` (step 0 = first
     production step, time = step * dt).
 
-Every stage restarts the step counter at 0 (``reset_timestep``); ``thermo.csv``
-holds per-particle energies every ``thermo_interval`` for the stages melt,
-equilibrate and production (the same rows as :func:`softlib.engine.md.simulate`). Stages are cut into
-segments of ``checkpoint_interval``; after each segment a LAMMPS restart file
-(``checkpoint_<stage>_<step>.restart``, the numba engine's ``checkpoint.npz``
-counterpart) and ``checkpoint.json`` (stage, step, wall times) are written, so an
-interrupted run resumes from its last checkpoint (trajectory and thermo rows
-written after it are dropped and written again). ``run.json`` is written last
-and marks the run complete.
+Every stage restarts the step counter at 0 (``reset_timestep``). The run protocol
+(segments between checkpoints, thermo rows, frames, resume, the plan check, run.json)
+is :mod:`softlib.engine.protocol`, shared with the numba engine; this module provides
+its LAMMPS engines (:class:`LammpsEngine`, :class:`LammpsMPIEngine`), whose checkpoints
+are LAMMPS restart files.
 
 ``ranks == 1`` runs LAMMPS inside this process (the Python module) and takes
 the frames straight from memory; ``ranks > 1`` runs each segment with
@@ -35,30 +31,25 @@ into our GSD files. Both write the same files.
 """
 from __future__ import annotations
 
-import csv
 import ctypes
 import gzip
 import io
 import os
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .. import ka
-from .._checks import as_temperature
-from ..io.gsd import GSDWriter, truncate_after
-from ..io.store import provenance, read_json, write_json
-from .schedule import _nsteps, plan_steps
+from . import protocol
+from .protocol import STAGES, THERMO_COLUMNS, check_plan, segments, stage_steps  # noqa: F401
 
-STAGES = ("minimize", "melt", "quench", "equilibrate", "production")
-THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e_conserved")
 #: Nose-Hoover damping time (tau), as in METHODS 1 (100 dt)
 TDAMP = 0.25
-#: Verlet skin (sigma_AA) of production runs
-SKIN = 0.3
+#: Verlet skin (sigma_AA), the numba engine's
+SKIN = protocol.SKIN
 #: closest approach allowed by the random placement (sigma_AA); the
 #: minimisation removes what is left of the overlaps
 PLACEMENT_OVERLAP = 0.7
@@ -159,247 +150,95 @@ def _fix_command(plan, stage):
     return f"fix nvt_{stage} all nvt temp {T!r} {T!r} {TDAMP!r}"
 
 
-def _minimize_commands():
+def minimize_commands():
+    """Energy minimisation that removes the close contacts left by the random placement."""
     return ["min_style cg", "minimize 1.0e-6 1.0e-8 2000 20000"]
 
 
-# --------------------------------------------------------------------------- planning
-def check_plan(plan):
-    """Validate a RunPlan before anything is written; return it."""
-    as_temperature(plan.T)
-    as_temperature(plan.T_melt)
-    if int(plan.N) < 2:
-        raise ValueError(f"plan.N = {plan.N}: a run needs at least 2 particles")
-    if not plan.dt > 0:
-        raise ValueError(f"plan.dt must be positive, got {plan.dt}")
-    for name in ("t_melt", "t_equilibrate", "t_production", "thermo_interval",
-                 "checkpoint_interval", "dense_interval", "log_block"):
-        val = getattr(plan, name)
-        if not (np.isfinite(val) and val >= 0):
-            raise ValueError(f"plan.{name} must be a non-negative time, got {val}")
-        _nsteps(val, plan.dt)  # raises unless a whole number of steps
-    for name in ("t_production", "thermo_interval", "checkpoint_interval"):
-        if _nsteps(getattr(plan, name), plan.dt) == 0:
-            raise ValueError(f"plan.{name} = {getattr(plan, name)} is shorter than one step dt")
-    return plan
-
-
-def stage_steps(plan):
-    """Number of MD steps of each stage."""
-    return {"minimize": 0, "melt": _nsteps(plan.t_melt, plan.dt), "quench": 0,
-            "equilibrate": _nsteps(plan.t_equilibrate, plan.dt),
-            "production": _nsteps(plan.t_production, plan.dt)}
-
-
-def segments(plan):
-    """[(stage, s0, s1)] in order: stages cut at multiples of the checkpoint interval."""
-    every = max(1, int(round(plan.checkpoint_interval / plan.dt)))
-    out = []
-    for stage, n in stage_steps(plan).items():
-        if n == 0:
-            out.append((stage, 0, 0))
-            continue
-        edges = list(range(0, n, every)) + [n]
-        out += [(stage, a, b) for a, b in zip(edges[:-1], edges[1:])]
-    return out
-
-
-def _thermo_every(plan):
-    return max(1, int(round(plan.thermo_interval / plan.dt)))
-
-
-# --------------------------------------------------------------------------- files
-class _Outputs:
-    """thermo.csv, the two GSD writers and the checkpoint files of one run folder."""
-
-    def __init__(self, plan, outdir):
-        self.plan = plan
-        self.dir = Path(outdir)
-        self.species = ka.composition(plan.N)
-        self.box = np.full(3, ka.box_length(plan.N, plan.rho))
-        self.lin, self.log = plan_steps(plan)
-        self.lin_set, self.log_set = set(self.lin.tolist()), set(self.log.tolist())
-        self.frame_steps = np.union1d(self.lin, self.log)
-        self._writers = None
-        self._thermo = None
-
-    # paths
-    @property
-    def thermo_path(self):
-        return self.dir / "thermo.csv"
-
-    def gsd_path(self, which):
-        return self.dir / f"{which}.gsd"
-
-    # checkpoint bookkeeping
-    def read_state(self):
-        p = self.dir / "checkpoint.json"
-        if not p.exists():
-            return None
-        state = read_json(p)
-        if not (self.dir / state["restart"]).exists():
-            raise FileNotFoundError(f"{p} names {state['restart']}, which is missing: delete "
-                                    f"{self.dir} to start the run again")
-        return state
-
-    def reset(self, state):
-        """Drop outputs written after the checkpoint ``state`` (or all, when None)."""
-        self.close()
-        if state is None:
-            for name in ("linear.gsd", "log.gsd", "thermo.csv"):
-                (self.dir / name).unlink(missing_ok=True)
-            return
-        stage, step = state["stage"], state["step"]
-        for which in ("linear", "log"):
-            path = self.gsd_path(which)
-            if stage == "production":
-                truncate_after(path, step)
-            else:
-                path.unlink(missing_ok=True)
-        if self.thermo_path.exists():
-            rank = STAGES.index(stage)
-            with open(self.thermo_path, newline="") as f:
-                rows = list(csv.reader(f))
-            keep = [rows[0]] + [r for r in rows[1:]
-                                if STAGES.index(r[0]) < rank
-                                or (r[0] == stage and int(r[1]) <= step)]
-            tmp = self.thermo_path.with_suffix(".csv.tmp")
-            with open(tmp, "w", newline="") as f:
-                csv.writer(f).writerows(keep)
-            os.replace(tmp, self.thermo_path)
-
-    def write_state(self, state):
-        write_json(self.dir / "checkpoint.json", state)
-
-    # thermo
-    def thermo_row(self, stage, step, T, pe, ke, press, econs):
-        if self._thermo is None:
-            new = not self.thermo_path.exists()
-            self._thermo = open(self.thermo_path, "a", newline="")
-            if new:
-                self._thermo.write(",".join(THERMO_COLUMNS) + "\n")
-        n = self.plan.N
-        self._thermo.write(f"{stage},{step},{step * self.plan.dt!r},{T!r},{pe / n!r},{ke / n!r},"
-                           f"{press!r},{econs / n!r}\n")
-
-    # frames
-    def _open_writers(self):
-        if self._writers is None:
-            self._writers = {w: GSDWriter(self.gsd_path(w), self.species, self.box)
-                             for w in ("linear", "log")}
-        return self._writers
-
-    def last_frame_step(self):
-        w = self._open_writers()
-        steps = [w[k].last_step() for k in w]
-        steps = [s for s in steps if s is not None]
-        return max(steps) if steps else -1
-
-    def frame(self, step, unwrapped):
-        """Write the production frame at ``step`` to the schedules that hold it."""
-        w = self._open_writers()
-        t = step * self.plan.dt
-        if step in self.lin_set:
-            w["linear"].append(step, t, unwrapped)
-        if step in self.log_set:
-            w["log"].append(step, t, unwrapped)
-
-    def flush(self):
-        if self._thermo is not None:
-            self._thermo.flush()
-            os.fsync(self._thermo.fileno())
-        if self._writers is not None:
-            for w in self._writers.values():
-                w.flush()
-
-    def close(self):
-        if self._thermo is not None:
-            self._thermo.close()
-            self._thermo = None
-        if self._writers is not None:
-            for w in self._writers.values():
-                w.close()
-            self._writers = None
-
-
 # --------------------------------------------------------------------------- engines
-def _events(out, stage, s0, s1):
-    """Steps in (s0, s1] (and s0 itself at a stage start) where something is recorded."""
-    every = _thermo_every(out.plan)
-    ev = set(range((s0 // every + 1) * every, s1 + 1, every))
-    if stage == "production":
-        fs = out.frame_steps
-        ev |= set(fs[(fs > s0) & (fs <= s1)].tolist())
-    ev.add(s1)
-    return sorted(ev)
+def _box(plan):
+    return np.full(3, ka.box_length(plan.N, plan.rho))
 
 
-class _InProcess:
-    """ranks == 1: LAMMPS as a library; frames gathered from memory."""
+class LammpsEngine(protocol.Engine):
+    """ranks == 1: LAMMPS as a library in this process; frames gathered from memory.
 
-    def __init__(self, out):
-        self.out = out
-        self.plan = out.plan
+    A :class:`softlib.engine.protocol.Engine`: one ``run`` per recorded event (``pre no`` after
+    the first, so consecutive short runs skip the re-setup), restart files as checkpoints.
+
+    Parameters
+    ----------
+    plan : softlib.pipeline.presets.RunPlan
+    """
+
+    name = "lammps"
+    suffix = ".restart"
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.settings = {"ranks": 1}
         self.lmp = None
+        self.fix = None
 
-    def start(self, state):
+    def start(self, outdir, state):
         self.lmp = new_lammps()
         if state is None:
             for c in placement_commands(self.plan) + _common_commands(self.plan):
                 self.lmp.command(c)
         else:
-            self.lmp.command(f"read_restart {self.out.dir / state['restart']}")
+            self.lmp.command(f"read_restart {Path(outdir) / state['file']}")
             for c in _common_commands(self.plan):
                 self.lmp.command(c)
-            if state["stage"] in ("melt", "equilibrate", "production") and not state["done"]:
+            if state["stage"] in protocol.MD_STAGES and not state["done"]:
                 self.lmp.command(_fix_command(self.plan, state["stage"]))
+        # a restart restores the chain only into the fix of the stage that wrote it
         self.fix = None if state is None or state["done"] else state["stage"]
 
-    def _thermo(self, stage):
-        g = self.lmp.get_thermo
-        self.out.thermo_row(stage, int(g("step")), g("temp"), g("pe"), g("ke"), g("press"),
-                            g("econserve"))
+    def _thermo(self):
+        g, n = self.lmp.get_thermo, self.plan.N
+        return {"T": g("temp"), "e_pot": g("pe") / n, "e_kin": g("ke") / n,
+                "pressure": g("press"), "e_conserved": g("econserve") / n}
 
     def _unwrapped(self):
         n = self.plan.N
         x = np.ctypeslib.as_array(self.lmp.gather_atoms("x", 1, 3)).reshape(n, 3)
         img = np.ctypeslib.as_array(self.lmp.gather_atoms("image", 0, 3)).reshape(n, 3)
-        return x + img * self.out.box
+        return x + img * _box(self.plan)
 
-    def _record(self, stage, step, thermo_every):
-        if step % thermo_every == 0:
-            self._thermo(stage)
-        if stage == "production" and (step in self.out.lin_set or step in self.out.log_set):
-            self.out.frame(step, self._unwrapped())
+    def _record(self, seg, step, record):
+        # ask LAMMPS only for what is written: energies are tallied on the last step of a run
+        record(step, self._thermo() if seg.thermo_at(step) else None,
+               self._unwrapped() if seg.frame_at(step) else None)
 
-    def run_segment(self, stage, s0, s1):
+    def run_segment(self, seg, record):
         lmp, plan = self.lmp, self.plan
-        if stage == "minimize":
-            for c in _minimize_commands():
+        if seg.stage == "minimize":
+            for c in minimize_commands():
                 lmp.command(c)
             return
-        if stage == "quench":
+        if seg.stage == "quench":
             lmp.command(f"velocity all scale {plan.T!r}")
             return
-        if s0 == 0:
+        if seg.s0 == 0:
             if self.fix is not None:
                 lmp.command(f"unfix nvt_{self.fix}")
-            for c in _stage_start_commands(plan, stage):
+            for c in _stage_start_commands(plan, seg.stage):
                 lmp.command(c)
-            lmp.command(_fix_command(plan, stage))
-            self.fix = stage
+            lmp.command(_fix_command(plan, seg.stage))
+            self.fix = seg.stage
             lmp.command("run 0")
-            self._record(stage, 0, _thermo_every(plan))
-        every = _thermo_every(plan)
-        cur, pre = s0, "yes"
-        for e in _events(self.out, stage, s0, s1):
+            self._record(seg, 0, record)
+        cur, pre = seg.s0, "yes"
+        for e in seg.events:
+            if e == seg.s0:
+                continue
             # 'pre no' skips the re-setup between consecutive short runs; the
             # first run after new commands or a restart does the full setup
             lmp.command(f"run {e - cur} pre {pre} post no")
             cur, pre = e, "no"
-            self._record(stage, e, every)
+            self._record(seg, e, record)
 
-    def checkpoint(self, path):
+    def checkpoint(self, path, meta):
         self.lmp.command(f"write_restart {path}")
 
     def close(self):
@@ -408,65 +247,79 @@ class _InProcess:
             self.lmp = None
 
 
-class _MPI:
-    """ranks > 1: one ``mpiexec -n ranks lmp`` per segment; dumps converted to GSD."""
+class LammpsMPIEngine(protocol.Engine):
+    """ranks > 1: one ``mpiexec -n ranks lmp`` per segment; its thermo prints and
+    ``dump custom/gz`` frames are replayed into the run folder.
 
-    def __init__(self, out, ranks):
-        self.out = out
-        self.plan = out.plan
-        self.ranks = ranks
+    Parameters
+    ----------
+    plan : softlib.pipeline.presets.RunPlan
+    ranks : int
+        MPI ranks (> 1).
+    """
+
+    name = "lammps"
+    suffix = ".restart"
+
+    def __init__(self, plan, ranks):
+        self.plan = plan
+        self.ranks = int(ranks)
+        self.settings = {"ranks": self.ranks}
         self.restart = None
+        self.work = None
 
-    def start(self, state):
-        self.restart = None if state is None else self.out.dir / state["restart"]
+    def start(self, outdir, state):
+        self.work = Path(outdir) / "segment.tmp"
+        self.restart = None if state is None else Path(outdir) / state["file"]
 
-    def _script(self, stage, s0, s1, work):
-        plan = self.plan
+    def _script(self, seg):
+        plan, work = self.plan, self.work
         if self.restart is None:
             cmds = placement_commands(plan) + _common_commands(plan)
         else:
             cmds = [f"read_restart {self.restart}"] + _common_commands(plan)
-        if stage == "minimize":
-            return cmds + _minimize_commands()
-        if stage == "quench":
+        if seg.stage == "minimize":
+            return cmds + minimize_commands()
+        if seg.stage == "quench":
             return cmds + [f"velocity all scale {plan.T!r}"]
-        if s0 == 0:
-            cmds += _stage_start_commands(plan, stage)
-        cmds.append(_fix_command(plan, stage))
-        every = _thermo_every(plan)
-        cmds.append(_print_command(every, work))
-        if stage == "production":
-            fs = self.out.frame_steps
-            todo = fs[(fs > s0) & (fs <= s1)].tolist() + [s1 + 10**9]  # sentinel: never reached
+        if seg.s0 == 0:
+            cmds += _stage_start_commands(plan, seg.stage)
+        cmds.append(_fix_command(plan, seg.stage))
+        every = max(1, int(round(plan.thermo_interval / plan.dt)))  # whole: check_plan
+        cmds.append(f'fix tp all print {every} {_PRINT} file {work}/thermo.txt screen no')
+        if seg.stage == "production":
+            todo = sorted(s for s in seg.frames if s > seg.s0) + [seg.s1 + 10**9]  # sentinel
             (work / "steps.txt").write_text("".join(f"{s}\n" for s in todo))
             cmds += [f"variable fsteps file {work}/steps.txt", "variable fnext equal next(fsteps)",
                      f"dump traj all custom/gz 1 {work}/traj.gz id type xu yu zu",
                      "dump_modify traj every v_fnext first yes sort id format float %.17g"]
-        cmds.append(f"run {s1 - s0}")
+        cmds.append(f"run {seg.s1 - seg.s0}")
+        if seg.s1 == seg.n and seg.s1 % every:
+            # the stage end has a row too; 'run 0' tallies the energies the print needs
+            cmds += ["run 0", f"print {_PRINT} append {work}/thermo.txt screen no"]
         return cmds
 
-    def run_segment(self, stage, s0, s1):
-        work = self.out.dir / "segment.tmp"
+    def run_segment(self, seg, record):
+        work = self.work
         work.mkdir(exist_ok=True)
         for f in work.iterdir():
             f.unlink()
-        cmds = self._script(stage, s0, s1, work)
-        cmds.append(f"write_restart {work}/end.restart")
+        cmds = self._script(seg) + [f"write_restart {work}/end.restart"]
         (work / "in.lammps").write_text("\n".join(cmds) + "\n")
         cmd = [executable("mpiexec"), "-n", str(self.ranks), executable("lmp"), "-in",
                str(work / "in.lammps"), "-log", str(work / "log.lammps"), "-screen", "none",
                "-nocite"]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
-            tail = (work / "log.lammps").read_text()[-2000:] if (work / "log.lammps").exists() else ""
-            raise RuntimeError(f"LAMMPS failed in {stage} [{s0}, {s1}] (rc {res.returncode}):\n"
-                               f"{tail}\n{res.stderr[-2000:]}")
-        self._collect(stage, s0, s1, work)
+            log = work / "log.lammps"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"LAMMPS failed in {seg.stage} [{seg.s0}, {seg.s1}] (rc "
+                               f"{res.returncode}):\n{tail}\n{res.stderr[-2000:]}")
+        self._collect(seg, record)
         self.restart = work / "end.restart"
 
-    def _collect(self, stage, s0, s1, work):
-        every = _thermo_every(self.plan)
-        path = work / "thermo.txt"
+    def _collect(self, seg, record):
+        path, n = self.work / "thermo.txt", self.plan.N
         seen = set()
         if path.exists():
             for line in path.read_text().splitlines():
@@ -474,32 +327,30 @@ class _MPI:
                     continue
                 step, T, pe, ke, press, econs = line.split()
                 step = int(step)
-                # rows at the segment start were written by the previous segment
-                if step in seen or (step == s0 and s0 > 0):
-                    continue
-                if step % every == 0:
+                # the row at a segment start (s0 > 0) belongs to the previous segment
+                if step not in seen and seg.thermo_at(step):
                     seen.add(step)
-                    self.out.thermo_row(stage, step, float(T), float(pe), float(ke),
-                                        float(press), float(econs))
-        if stage == "production":
-            last = self.out.last_frame_step()
-            for step, pos in read_dump(work / "traj.gz"):
-                if step > last and (step in self.out.lin_set or step in self.out.log_set):
-                    self.out.frame(step, pos)
-                    last = step
+                    record(step, {"T": float(T), "e_pot": float(pe) / n, "e_kin": float(ke) / n,
+                                  "pressure": float(press), "e_conserved": float(econs) / n})
+        if seg.stage == "production":
+            written = set()
+            for step, pos in read_dump(self.work / "traj.gz"):
+                if step not in written and seg.frame_at(step):
+                    written.add(step)
+                    record(step, None, pos)
 
-    def checkpoint(self, path):
+    def checkpoint(self, path, meta):
         os.replace(self.restart, path)
         self.restart = path
 
     def close(self):
-        pass
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _print_command(every, work):
-    # quoted text is substituted when the fix prints, not when the line is read
-    keys = " ".join(f"$({k}:%.17g)" for k in ("temp", "pe", "ke", "press", "econserve"))
-    return f'fix tp all print {every} "$(step) {keys}" file {work}/thermo.txt screen no'
+#: one thermo line of the mpiexec path; quoted, so it is substituted when printed, not when read
+_PRINT = '"$(step) ' + " ".join(f"$({k}:%.17g)" for k in ("temp", "pe", "ke", "press",
+                                                          "econserve")) + '"'
 
 
 def read_dump(path):
@@ -527,97 +378,31 @@ def read_dump(path):
 
 # --------------------------------------------------------------------------- driver
 def simulate(plan, outdir, ranks=1, progress=False):
-    """Run (or resume) one KA simulation with LAMMPS.
+    """Run (or resume, or return) one KA simulation with LAMMPS.
+
+    The run protocol and the run folder are those of :mod:`softlib.engine.protocol`
+    (thermo.csv, linear.gsd, log.gsd, checkpoint.json + a LAMMPS restart file, run.json):
+    a complete folder of the same plan is returned without running, an interrupted one
+    resumes from its last checkpoint, a folder of another plan raises ValueError.
 
     Parameters
     ----------
     plan : softlib.pipeline.presets.RunPlan
         Temperature, sample, seed, N, density and stage lengths (LJ units).
     outdir : str or Path
-        Run folder; receives ``linear.gsd``, ``log.gsd``, ``thermo.csv``,
-        ``checkpoint.json`` + a LAMMPS restart file, and ``run.json`` (last).
+        Run folder.
     ranks : int
         1: LAMMPS in this process. > 1: each segment with ``mpiexec -n ranks lmp``.
     progress : bool
-        Print one line per finished segment.
+        tqdm bar on stderr.
 
     Returns
     -------
     dict
-        The content of ``run.json``. If ``run.json`` exists already the run is
-        complete and its content is returned without running anything.
+        The content of ``run.json``.
     """
     ranks = int(ranks)
     if ranks < 1:
         raise ValueError(f"ranks must be >= 1 (1 = in-process, > 1 = mpiexec), got {ranks}")
-    check_plan(plan)
-    outdir = Path(outdir)
-    if (outdir / "run.json").exists():
-        return read_json(outdir / "run.json")
-    outdir.mkdir(parents=True, exist_ok=True)
-    out = _Outputs(plan, outdir)
-    state = out.read_state()
-    out.reset(state)
-    engine = _InProcess(out) if ranks == 1 else _MPI(out, ranks)
-    wall = dict.fromkeys(STAGES, 0.0) if state is None else dict(state["wall"])
-    try:
-        engine.start(state)
-        for stage, s0, s1 in segments(plan):
-            if state is not None and _done(state, stage, s1):
-                continue
-            t0 = time.perf_counter()
-            engine.run_segment(stage, s0, s1)
-            state = _checkpoint(engine, out, stage, s1, wall, state)
-            wall[stage] += time.perf_counter() - t0
-            state["wall"] = dict(wall)
-            out.write_state(state)
-            if progress:
-                print(f"[lammps {plan.tag}] {stage} {s1}/{stage_steps(plan)[stage]} "
-                      f"({wall[stage]:.1f} s)", flush=True)
-    finally:
-        out.close()
-        engine.close()
-    return _finish(plan, outdir, out, ranks, wall)
-
-
-def _done(state, stage, s1):
-    k, j = STAGES.index(state["stage"]), STAGES.index(stage)
-    return j < k or (j == k and s1 <= state["step"])
-
-
-def _checkpoint(engine, out, stage, step, wall, old):
-    out.flush()
-    name = f"checkpoint_{stage}_{step}.restart"
-    engine.checkpoint(out.dir / name)
-    n = stage_steps(out.plan)[stage]
-    state = {"stage": stage, "step": step, "done": step >= n, "restart": name,
-             "wall": dict(wall)}
-    out.write_state(state)
-    if old is not None and old["restart"] != name:
-        (out.dir / old["restart"]).unlink(missing_ok=True)
-    return state
-
-
-def _finish(plan, outdir, out, ranks, wall):
-    import gsd.hoomd
-
-    frames = {}
-    for which in ("linear", "log"):
-        with gsd.hoomd.open(out.gsd_path(which), "r") as f:
-            frames[which] = len(f)
-    with open(out.thermo_path) as f:
-        last = f.read().splitlines()[-1].split(",")
-    final = dict(zip(THERMO_COLUMNS[3:], map(float, last[3:])))
-    # keys as in softlib.engine.md.simulate's run.json, plus the MPI ranks
-    info = {"plan": plan.asdict(), "engine": "lammps", "complete": True, "ranks": ranks,
-            "steps": stage_steps(plan), "wall_seconds": wall, "n_frames": frames, "final": final,
-            "provenance": provenance(engine="lammps", ranks=ranks, **plan.asdict())}
-    expected = {"linear": len(out.lin), "log": len(out.log)}
-    if frames != expected:
-        raise RuntimeError(f"run {outdir} wrote frames {frames}, expected {expected}: the "
-                           "trajectory is inconsistent; delete the folder and run again")
-    import shutil
-
-    shutil.rmtree(outdir / "segment.tmp", ignore_errors=True)
-    write_json(outdir / "run.json", info)
-    return info
+    engine = LammpsEngine(plan) if ranks == 1 else LammpsMPIEngine(plan, ranks)
+    return protocol.simulate(engine, plan, outdir, progress=progress)

@@ -23,9 +23,15 @@ with eta_k the chain positions and xi_k their velocities.
 
 The steps between two output events run inside one numba function
 (``_run_block``), Verlet-list rebuilds included, so Python costs nothing
-per step. It uses the serial building blocks of :mod:`softlib.engine.forces` and
-:mod:`softlib.engine.neighbors` only: numba 0.68 crashes when it loads a cached
-function whose callees include a ``parallel=True`` function.
+per step. It calls the shared serial kernels ``neighbors.needs_rebuild``,
+``neighbors.build_half`` and ``forces.compute_serial`` (the same code that
+:class:`softlib.engine.forces.PairForce` runs with one thread), never their
+``parallel=True`` twins: numba 0.68 crashes when it loads a cached function
+whose callees include a parallel one (numba issue #8578).
+
+Runs of a :class:`softlib.pipeline.presets.RunPlan` (:func:`simulate`) follow
+the run protocol of :mod:`softlib.engine.protocol`; this module provides its
+engine, :class:`NumbaEngine`. Start-up configurations: :mod:`softlib.engine.start`.
 
 Exact restarts: a checkpoint stores positions, velocities, forces, the
 chain state, the step and the RNG state; the neighbour list is rebuilt
@@ -42,89 +48,34 @@ import json
 import math
 import os
 import sys
-import time as _time
 from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from .. import ka
-from . import forces as _forces_module
-from . import neighbors as _neighbors_module
 from .._checks import as_box, as_positions, as_species, as_temperature, check_box_cutoff
-from .forces import PairForce, _chunk
-from .forces import check_overlaps as _check_overlaps
-from .neighbors import _build_rows, _sort_cells
+from . import protocol
+from .forces import PairForce, compute_serial
+from .neighbors import build_half, needs_rebuild
+from .protocol import THERMO_COLUMNS
+from .start import (
+    MIN_SEPARATION,
+    check_overlaps,
+    maxwell_boltzmann,
+    random_configuration,
+    remove_overlaps,
+)
 
-__all__ = ["Simulation", "simulate", "random_configuration", "remove_overlaps",
-           "check_overlaps", "MIN_SEPARATION", "STAGES", "THERMO_COLUMNS"]
-
-#: smallest allowed pair distance in units of sigma_uv at the start of a run
-MIN_SEPARATION = 0.6
-#: stages of :func:`simulate`, in order
-STAGES = ("melt", "equilibrate", "production")
-#: columns of thermo.csv (energies per particle; step and time count from the stage start)
-THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e_conserved")
+__all__ = ["Simulation", "NumbaEngine", "simulate", "random_configuration", "remove_overlaps",
+           "check_overlaps", "MIN_SEPARATION", "THERMO_COLUMNS"]
 
 
 # ---------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------
-# Serial kernels only. softlib.engine.forces._compute and softlib.engine.neighbors._build_half
-# also contain calls to parallel=True functions, and numba 0.68 crashes when it
-# loads a cached function with such a callee back from its cache. So the step
-# loop calls their serial building blocks (_sort_cells + _build_rows for the
-# list, _chunk for the forces), composed here exactly as in their one-chunk
-# branches; the tests compare the results with the numpy reference forces.
-@njit(cache=True)
-def _nl_build(x, species, box, ncell, runs, nruns, cut2):
-    """Cell-sorted half Verlet list ``(perm, species_sorted, offsets, split, nbrs)``.
-
-    Same list as ``softlib.engine.neighbors._build_half(..., nchunks=1)``; ``x`` must be finite.
-    """
-    n = x.shape[0]
-    perm, start, ps = _sort_cells(x, box, ncell)
-    ss = np.empty(n, dtype=np.int32)
-    for k in range(n):
-        ss[k] = species[perm[k]]
-    rowlen = np.empty(n, dtype=np.int64)
-    na = np.empty(n, dtype=np.int64)
-    cap = 56 * n + 1024  # ~46 pairs per particle at rho = 1.2 with skin 0.3, plus one row
-    count = -1
-    while count < 0:  # -1: the buffer was too short, retry with twice the room
-        buf = np.empty(cap, dtype=np.uint32)
-        count = _build_rows(ps, ss, box, start, runs, nruns, cut2, 0, start.shape[0] - 1,
-                            buf, rowlen, na)
-        cap *= 2
-    offsets = np.empty(n + 1, dtype=np.int64)
-    split = np.empty(n, dtype=np.int64)
-    offsets[0] = 0
-    for i in range(n):
-        split[i] = offsets[i] + na[i]
-        offsets[i + 1] = offsets[i] + rowlen[i]
-    return perm, ss, offsets, split, buf[:count].copy()
-
-
-@njit(cache=True)
-def _nl_forces(x, box, nl, params, work, f):
-    """(energy, virial); forces into ``f`` (original order).
-
-    ``nl`` from :func:`_nl_build`, ``work`` (1, 2, 3, N) scratch of a one-thread
-    PairForce.
-    """
-    perm, ss, offsets, split, nbrs = nl
-    n = x.shape[0]
-    e, w = _chunk(x, perm, ss, box, offsets, split, nbrs, params, 0, n, work[0])
-    for k in range(n):
-        q = perm[k]
-        f[q, 0] = work[0, 1, 0, k]
-        f[q, 1] = work[0, 1, 1, k]
-        f[q, 2] = work[0, 1, 2, k]
-    return e, w
-
-
 class _ForceField:
-    """Serial KA forces with a Verlet list: geometry from softlib.engine.forces.PairForce."""
+    """Serial KA forces: list geometry and constants of a one-thread PairForce, shared kernels."""
 
     def __init__(self, species, box, skin):
         pf = PairForce(species, box, skin=skin, nthreads=1)
@@ -135,10 +86,14 @@ class _ForceField:
         self.params, self.work = pf.params, pf.work
 
     def build(self, x):
-        return _nl_build(x, self.species, self.box, *self.geo)
+        """Cell-sorted half list ``(perm, species_sorted, offsets, split, nbrs)`` for ``x`` (N, 3)."""
+        return build_half(x, self.species, self.box, *self.geo)
 
     def forces(self, x, nl, f):
-        return _nl_forces(x, self.box, nl, self.params, self.work, f)
+        """(energy, virial) in eps_AA; forces (N, 3) into ``f``."""
+        perm, ss, offsets, split, nbrs = nl
+        return compute_serial(x, perm, ss, self.box, offsets, split, nbrs, self.params,
+                              self.work, f)
 
 
 @njit(cache=True)
@@ -181,18 +136,6 @@ def _nhc_half_step(v, eta, eta_dot, eta_dotdot, q, T, nf, dt):
 
 
 @njit(cache=True)
-def _moved_too_far(x, xref, half_skin2):
-    """True if some particle moved more than skin / 2 since the list was built (or is NaN)."""
-    for i in range(x.shape[0]):
-        d0 = x[i, 0] - xref[i, 0]
-        d1 = x[i, 1] - xref[i, 1]
-        d2 = x[i, 2] - xref[i, 2]
-        if not (d0 * d0 + d1 * d1 + d2 * d2 <= half_skin2):
-            return True
-    return False
-
-
-@njit(cache=True)
 def _run_block(x, v, f, xref, species, box, geo, half_skin2, params, work, nl, nsteps, dt,
                nvt, eta, eta_dot, eta_dotdot, q, T, nf, stats, ev):
     """Advance ``nsteps`` velocity-Verlet (+ NHC) steps in place.
@@ -212,14 +155,15 @@ def _run_block(x, v, f, xref, species, box, geo, half_skin2, params, work, nl, n
             for d in range(3):
                 v[i, d] += half * f[i, d]
                 x[i, d] += dt * v[i, d]
-        if _moved_too_far(x, xref, half_skin2):
+        if needs_rebuild(x, xref, box, half_skin2):
             if not np.all(np.isfinite(x)):
                 stats[1] = 1
                 return nl
-            nl = _nl_build(x, species, box, ncell, runs, nruns, cut2)
+            nl = build_half(x, species, box, ncell, runs, nruns, cut2)
             xref[:, :] = x
             stats[0] += 1
-        e, w = _nl_forces(x, box, nl, params, work, f)
+        perm, ss, offsets, split, nbrs = nl
+        e, w = compute_serial(x, perm, ss, box, offsets, split, nbrs, params, work, f)
         ev[0] = e
         ev[1] = w
         for i in range(n):
@@ -241,7 +185,7 @@ def _tie_cache(*dispatchers, modules=()):
     """
     import hashlib
 
-    files = [Path(__file__)] + [Path(m.__file__) for m in modules]
+    files = [Path(__file__)] + sorted({Path(m.__file__) for m in modules})
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).digest()
     for d in dispatchers:
         try:
@@ -250,141 +194,17 @@ def _tie_cache(*dispatchers, modules=()):
             pass
 
 
-_tie_cache(_nl_build, _nl_forces, _run_block, modules=(_forces_module, _neighbors_module, ka))
+def _modules_of(*kernels):
+    """The modules that define the numba ``kernels`` (their callees live in the same files)."""
+    return [sys.modules[k.py_func.__module__] for k in kernels]
 
 
-def _run_block_numpy(sim, nsteps):
-    """Plain numpy twin of :func:`_run_block` (reference for tests; slow).
-
-    Uses the O(N^2) numpy force ``softlib.engine.forces.energy_forces_numpy``
-    (no neighbour list) and the same operator splitting, so it must agree
-    with the numba block to roundoff over a few steps.
-    """
-    from .forces import energy_forces_numpy
-
-    x, v, f = sim._x.copy(), sim._v.copy(), sim._f.copy()
-    eta, eta_dot, eta_dotdot = sim._eta.copy(), sim._eta_dot.copy(), sim._eta_dotdot.copy()
-    nvt = sim.ensemble == "nvt"
-    for _ in range(nsteps):
-        if nvt:
-            _nhc_half_step.py_func(v, eta, eta_dot, eta_dotdot, sim._q, sim.T, sim.n_dof, sim.dt)
-        v += 0.5 * sim.dt * f
-        x += sim.dt * v
-        f = energy_forces_numpy(x, sim.species, sim.box)[2]
-        v += 0.5 * sim.dt * f
-        if nvt:
-            _nhc_half_step.py_func(v, eta, eta_dot, eta_dotdot, sim._q, sim.T, sim.n_dof, sim.dt)
-    return x, v, eta, eta_dot
-
-
-# ---------------------------------------------------------------------------
-# start-up configurations
-# ---------------------------------------------------------------------------
-def random_configuration(N, rho=ka.RHO, seed=0, x_a=ka.X_A):
-    """Uniformly random positions of an 80:20 KA mixture (overlaps NOT removed).
-
-    Parameters
-    ----------
-    N : int
-        Number of particles; the first round(0.8 N) are A.
-    rho : float
-        Number density (sigma_AA**-3).
-    seed : int or sequence of int
-        Seed of the numpy Generator (a sequence is SeedSequence entropy).
-
-    Returns
-    -------
-    positions : (N, 3) float64
-        In [0, L)^3.
-    species : (N,) int32
-    box : (3,) float64
-    """
-    N = int(N)
-    if N < 2:
-        raise ValueError(f"need at least 2 particles, got N = {N}")
-    if not rho > 0:
-        raise ValueError(f"density must be positive, got rho = {rho}")
-    box = np.full(3, ka.box_length(N, rho))
-    check_box_cutoff(box, ka.RCUT_MAX)
-    rng = np.random.default_rng(seed)
-    return rng.random((N, 3)) * box, ka.composition(N, x_a), box
-
-
-def remove_overlaps(positions, species, box, f_tol=10.0, max_iter=20000, max_move=0.1):
-    """Relax a configuration with FIRE until the largest force is below ``f_tol``.
-
-    FIRE (Bitzek et al., PRL 97, 170201, 2006) with unit masses and a cap
-    of ``max_move`` on any particle's displacement per iteration, so that
-    the enormous forces of a random start cannot throw particles across
-    the box.
-
-    Parameters
-    ----------
-    positions : (N, 3) float
-        Start (unwrapped or wrapped).
-    species : (N,) int
-    box : float or (3,) float
-    f_tol : float
-        Stop when max_i |F_i| < f_tol (eps_AA / sigma_AA). 10 is small
-        compared with thermal forces at T = 2, which is all a start needs.
-    max_iter : int
-    max_move : float
-        Largest displacement per iteration (sigma_AA).
-
-    Returns
-    -------
-    (N, 3) float64
-        Relaxed positions.
-    """
-    box = check_box_cutoff(box, ka.RCUT_MAX)
-    x = as_positions(positions).copy()
-    species = as_species(species, len(x))
-    dt, dt_max, alpha, n_pos = 0.002, 0.02, 0.1, 0
-    v = np.zeros_like(x)
-    ff = _ForceField(species, box, skin=0.0)
-    f = np.zeros_like(x)
-    ff.forces(x, ff.build(x), f)
-    for _ in range(max_iter):
-        fnorm = np.sqrt((f * f).sum(axis=1))
-        if fnorm.max() < f_tol:
-            return x
-        p = float((f * v).sum())
-        if p > 0:
-            vn, fn = np.sqrt((v * v).sum()), np.sqrt((f * f).sum())
-            v = (1 - alpha) * v + alpha * vn * f / fn
-            n_pos += 1
-            if n_pos > 5:
-                dt, alpha = min(1.1 * dt, dt_max), 0.99 * alpha
-        else:
-            v[:] = 0.0
-            dt, alpha, n_pos = 0.5 * dt, 0.1, 0
-        v += dt * f
-        dx = dt * v
-        step = np.sqrt((dx * dx).sum(axis=1)).max()
-        if step > max_move:
-            dx *= max_move / step
-        x += dx
-        ff.forces(x, ff.build(x), f)
-    raise RuntimeError(f"remove_overlaps: max force still {fnorm.max():.3g} after {max_iter} "
-                       "iterations; raise max_iter or start from a lattice")
-
-
-def check_overlaps(positions, species, box, min_separation=MIN_SEPARATION):
-    """Raise ValueError if two particles are closer than ``min_separation`` sigma_uv."""
-    _check_overlaps(positions, species, box, factor=min_separation)
+_tie_cache(_run_block, modules=_modules_of(build_half, needs_rebuild, compute_serial))
 
 
 # ---------------------------------------------------------------------------
 # the simulation object
 # ---------------------------------------------------------------------------
-def _maxwell_boltzmann(rng, n, T):
-    """Velocities from N(0, T) per component, zero total momentum, rescaled to exactly T."""
-    v = rng.normal(0.0, math.sqrt(T), size=(n, 3))
-    v -= v.mean(axis=0)
-    v *= math.sqrt(T * (3 * n - 3) / (v * v).sum())
-    return v
-
-
 class Simulation:
     """Velocity-Verlet MD of the KA mixture, NVT (Nose-Hoover chain) or NVE.
 
@@ -450,7 +270,7 @@ class Simulation:
         check_overlaps(x, species, box)
         self._rng = np.random.default_rng(seed)
         if velocities is None:
-            v = _maxwell_boltzmann(self._rng, len(x), T)
+            v = maxwell_boltzmann(self._rng, len(x), T)
         else:
             v = np.array(velocities, dtype=np.float64)
             if v.shape != x.shape or not np.all(np.isfinite(v)):
@@ -629,7 +449,7 @@ class Simulation:
         every = nsteps if not every else int(every)
         if every <= 0:
             raise ValueError(f"every must be a positive number of steps, got {every}")
-        bar = _progress_bar(nsteps, progress, "md")
+        bar = protocol.progress_bar(nsteps, progress, "md")
         done = 0
         try:
             while done < nsteps:
@@ -701,95 +521,77 @@ class Simulation:
         return self
 
 
-def _progress_bar(total, progress, desc):
-    if not progress:
-        return None
-    from tqdm import tqdm  # plain text bar on stderr (no widget in notebooks)
-
-    return tqdm(total=total, desc=desc, unit="step", smoothing=0.05, mininterval=1.0,
-                file=sys.stderr)
-
-
 # ---------------------------------------------------------------------------
-# one run of a preset: melt, quench, equilibrate, production
+# one run of a preset: the engine behind softlib.engine.protocol.simulate
 # ---------------------------------------------------------------------------
-def _check_plan(plan):
-    from .schedule import _nsteps
+class NumbaEngine(protocol.Engine):
+    """The numba engine as a :class:`softlib.engine.protocol.Engine`.
 
-    as_temperature(plan.T)
-    as_temperature(plan.T_melt)
-    if int(plan.N) < 2:
-        raise ValueError(f"plan.N = {plan.N}: need at least 2 particles")
-    check_box_cutoff(ka.box_length(plan.N, plan.rho), ka.RCUT_MAX + 0.15)
-    if not plan.dt > 0:
-        raise ValueError(f"plan.dt must be positive, got {plan.dt}")
-    lengths = {}
-    for name in ("t_melt", "t_equilibrate", "t_production", "thermo_interval",
-                 "checkpoint_interval", "dense_interval", "log_block"):
-        val = getattr(plan, name)
-        if not (np.isfinite(val) and val >= 0):
-            raise ValueError(f"plan.{name} must be a non-negative time, got {val}")
-        lengths[name] = _nsteps(val, plan.dt)
-    for name in ("thermo_interval", "checkpoint_interval", "t_production"):
-        if lengths[name] <= 0:
-            raise ValueError(f"plan.{name} = {getattr(plan, name)} is shorter than one step")
-    return lengths
+    ``minimize``: random start (positions from stream 1 of ``plan.seed``), FIRE overlap
+    removal, Maxwell-Boltzmann velocities at ``T_melt`` (the Simulation's seed ``plan.seed``);
+    ``quench``: velocities rescaled to ``plan.T``, thermostat restarted at rest. Checkpoints
+    are :meth:`Simulation.save_checkpoint` files, which rebuild the neighbour list, so a
+    resumed run continues bit-identically.
 
+    Parameters
+    ----------
+    plan : softlib.pipeline.presets.RunPlan
+    """
 
-def _read_thermo(path):
-    """Rows of thermo.csv as lists of strings (header excluded)."""
-    with open(path) as fh:
-        lines = fh.read().splitlines()
-    return [ln.split(",") for ln in lines[1:] if ln]
+    name = "softlib.engine.md"
+    suffix = ".npz"
 
+    def __init__(self, plan):
+        self.plan = plan
+        self.sim = None
 
-def _truncate_thermo(path, stage, step):
-    """Keep the rows written up to (stage, step) inclusive, atomically."""
-    from ..io.store import atomic_write_bytes
+    def start(self, outdir, state):
+        if state is not None:
+            self.sim = Simulation.from_checkpoint(Path(outdir) / state["file"])
+            self.sim._advance(0)  # compile or load the step loop before the clocks start
 
-    order = {s: i for i, s in enumerate(STAGES)}
-    rows = _read_thermo(path) if path.exists() else []
-    keep = [r for r in rows if (order[r[0]], int(r[1])) <= (order[stage], step)]
-    text = ",".join(THERMO_COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in keep)
-    atomic_write_bytes(path, text.encode())
+    def run_segment(self, seg, record):
+        plan = self.plan
+        if seg.stage == "minimize":
+            x, species, box = random_configuration(plan.N, plan.rho, seed=(plan.seed, 1))
+            x = remove_overlaps(x, species, box)
+            self.sim = Simulation(x, species, box, plan.T_melt, dt=plan.dt, skin=protocol.SKIN,
+                                  seed=plan.seed)
+            self.sim._advance(0)
+            return
+        sim = self.sim
+        if seg.stage == "quench":
+            sim.set_temperature(seg.T, rescale=True)
+            return
+        k = seg.s0
+        for e in seg.events:
+            if e > k:
+                try:
+                    sim._advance(e - k)
+                except FloatingPointError as err:  # the protocol's failure: name dt
+                    raise ValueError(f"{err}; dt = {plan.dt} is too large? try a smaller dt") from err
+                k = e
+            record(e, sim.thermo(), sim._x if seg.frame_at(e) else None)
 
+    def checkpoint(self, path, meta):
+        self.sim.save_checkpoint(path, extra=meta)
 
-def _thermo_line(stage, stage_step, sim):
-    t = sim.thermo()
-    vals = [stage_step * sim.dt, t["T"], t["e_pot"], t["e_kin"], t["pressure"], t["e_conserved"]]
-    return f"{stage},{stage_step}," + ",".join(repr(float(v)) for v in vals) + "\n"
-
-
-def _stage_events(stage, start, n, steps):
-    """Sorted event steps in (start, n] of one stage and the flags of each."""
-    ev = set(range(steps["thermo"], n + 1, steps["thermo"]))
-    ev |= set(range(steps["checkpoint"], n + 1, steps["checkpoint"]))
-    ev.add(n)
-    if stage == "production":
-        ev |= set(steps["linear"].tolist()) | set(steps["log"].tolist())
-    return sorted(e for e in ev if start < e <= n)
+    def info(self):
+        return {"n_rebuilds": self.sim.n_rebuilds if self.sim is not None else 0}
 
 
 def simulate(plan, outdir, progress=True, callback=None):
     """Run one :class:`softlib.pipeline.presets.RunPlan` with the numba engine; resumable.
 
-    Protocol: random start with overlaps removed (FIRE), melt at
-    ``plan.T_melt`` for ``plan.t_melt``, instantaneous quench to ``plan.T``
-    (velocity rescale, thermostat restarted), equilibrate for
-    ``plan.t_equilibrate``, production for ``plan.t_production``.
+    Protocol (:mod:`softlib.engine.protocol`): random start with overlaps removed (FIRE),
+    melt at ``plan.T_melt`` for ``plan.t_melt``, instantaneous quench to ``plan.T``
+    (velocity rescale, thermostat restarted), equilibrate for ``plan.t_equilibrate``,
+    production for ``plan.t_production``; the run folder's files are those of
+    :mod:`softlib.engine.protocol` (thermo.csv, linear.gsd, log.gsd, checkpoints, run.json).
 
-    Writes into ``outdir``: ``linear.gsd`` and ``log.gsd`` (frames of
-    :func:`softlib.engine.schedule.plan_steps`, steps and times from the start of
-    production), ``thermo.csv`` (per-particle energies, stage-local step
-    and time, every ``plan.thermo_interval``), ``checkpoint.npz`` (every
-    ``plan.checkpoint_interval`` and at every stage end) and, last,
-    ``run.json``.
-
-    If ``run.json`` exists it is returned and nothing runs. Otherwise, if
-    ``checkpoint.npz`` exists the run resumes there: output written after
-    that checkpoint is dropped first, so every frame and thermo row is
-    written exactly once and the result is bit-identical to an
-    uninterrupted run.
+    A complete folder of the same plan is returned without running; an interrupted one
+    resumes from its last checkpoint, bit-identical to an uninterrupted run; a folder of
+    another plan raises ValueError.
 
     Parameters
     ----------
@@ -798,158 +600,13 @@ def simulate(plan, outdir, progress=True, callback=None):
     progress : bool
         tqdm bar on stderr.
     callback : callable, optional
-        ``callback(stage, stage_step, sim)`` after every output event
-        (tests use it to interrupt a run).
+        ``callback(stage, stage_step, sim)`` after every output event (tests use it to
+        interrupt a run).
 
     Returns
     -------
     dict
         The content of ``run.json``.
     """
-    from ..io.store import provenance, read_json, write_json
-    from .schedule import plan_steps
-
-    lengths = _check_plan(plan)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    if (outdir / "run.json").exists():
-        return read_json(outdir / "run.json")
-    lin, lg = plan_steps(plan)
-    steps = {"thermo": lengths["thermo_interval"], "checkpoint": lengths["checkpoint_interval"],
-             "linear": lin, "log": lg}
-    n_stage = {"melt": lengths["t_melt"], "equilibrate": lengths["t_equilibrate"],
-               "production": lengths["t_production"]}
-    sim, stage, k, book = _start_or_resume(plan, outdir, {"linear": lin, "log": lg})
-    sim._advance(0)  # compile or load the step loop before the stage clocks start
-    total = sum(n_stage.values())
-    done = sum(n_stage[s] for s in STAGES[:STAGES.index(stage)]) + k
-    bar = _progress_bar(total, progress, f"T={plan.T:.3f} s{plan.sample}")
-    if bar is not None:
-        bar.update(done)
-    try:
-        for stage in STAGES[STAGES.index(stage):]:
-            k = _run_stage(sim, plan, outdir, stage, k, n_stage[stage], steps, book, bar, callback)
-            k = 0
-    finally:
-        if bar is not None:
-            bar.close()
-    _check_frames(outdir, {"linear": lin, "log": lg})
-    wall = sum(book["wall"].values())
-    result = {
-        "plan": plan.asdict(), "engine": "softlib.engine.md", "complete": True,
-        "steps": n_stage, "wall_seconds": book["wall"], "wall_time": wall,
-        "steps_per_second": (book["steps_timed"] / wall) if wall > 0 else None,
-        "n_rebuilds": sim.n_rebuilds,
-        "n_frames": {"linear": int(len(lin)), "log": int(len(lg))},
-        "final": sim.thermo(),
-        "provenance": provenance(engine="softlib.engine.md", **plan.asdict()),
-    }
-    write_json(outdir / "run.json", result)
-    return result
-
-
-def _check_frames(outdir, schedules):
-    """The GSD files hold exactly the scheduled production steps (run.json's promise)."""
-    import gsd.fl
-
-    key = "configuration/step"
-    for name, want in schedules.items():
-        # the file layer reads one small chunk per frame; a frame without the
-        # chunk has the HOOMD default step 0
-        with gsd.fl.open(str(outdir / f"{name}.gsd"), mode="r") as f:
-            got = [int(f.read_chunk(i, key)[0]) if f.chunk_exists(i, key) else 0
-                   for i in range(f.nframes)]
-        if got != want.tolist():
-            raise RuntimeError(f"{outdir / name}.gsd holds {len(got)} frames, the schedule "
-                               f"{len(want)}: the trajectory is inconsistent; delete {outdir} "
-                               "and run again")
-
-
-def _start_or_resume(plan, outdir, schedules):
-    """(sim, stage, stage_step, bookkeeping) from the checkpoint or a fresh start."""
-    ckpt = outdir / "checkpoint.npz"
-    thermo = outdir / "thermo.csv"
-    gsds = [outdir / "linear.gsd", outdir / "log.gsd"]
-    if ckpt.exists():
-        sim = Simulation.from_checkpoint(ckpt)
-        meta = sim.checkpoint_extra
-        if meta.get("plan") != json.loads(json.dumps(plan.asdict())):
-            raise ValueError(f"{ckpt} belongs to a different plan: delete {outdir} to start over "
-                             "or pass the plan that wrote it")
-        stage, k = meta["stage"], int(meta["stage_step"])
-        _truncate_thermo(thermo, stage, k)
-        from ..io.gsd import truncate_after
-
-        for g in gsds:
-            if stage == "production":
-                kept = truncate_after(g, k)
-                want = int((schedules[g.stem] <= k).sum())
-                if kept != want:
-                    raise ValueError(f"{g} holds {kept} frames up to step {k}, the checkpoint "
-                                     f"expects {want}: the folder is inconsistent; delete "
-                                     f"{outdir} and run again")
-            elif g.exists():
-                g.unlink()
-        return sim, stage, k, meta["book"]
-    # fresh start: output left by a run that died before its first checkpoint is stale
-    for p in gsds + [thermo]:
-        if p.exists():
-            p.unlink()
-    # positions and velocities from independent streams of the plan's seed
-    x, species, box = random_configuration(plan.N, plan.rho, seed=(plan.seed, 1))
-    x = remove_overlaps(x, species, box)
-    sim = Simulation(x, species, box, plan.T_melt, dt=plan.dt, seed=plan.seed)
-    thermo.write_text(",".join(THERMO_COLUMNS) + "\n")
-    book = {"wall": {s: 0.0 for s in STAGES}, "steps_timed": 0}
-    return sim, "melt", 0, book
-
-
-def _run_stage(sim, plan, outdir, stage, k, n, steps, book, bar, callback):
-    """Run one stage from stage-local step k to n with all its output events."""
-    from ..io.gsd import GSDWriter
-
-    if k == 0:
-        if stage == "equilibrate":
-            sim.set_temperature(plan.T, rescale=True)  # instantaneous quench
-    writers = {}
-    if stage == "production":
-        writers = {name: GSDWriter(outdir / f"{name}.gsd", sim.species, sim.box)
-                   for name in ("linear", "log")}
-    frames = {"linear": set(steps["linear"].tolist()), "log": set(steps["log"].tolist())}
-    ckpt_every, thermo_every = steps["checkpoint"], steps["thermo"]
-    try:
-        with open(outdir / "thermo.csv", "a") as th:
-            if k == 0:
-                _write_events(sim, stage, 0, th, writers, frames)
-            t0 = _time.perf_counter()
-            for e in _stage_events(stage, k, n, steps):
-                sim._advance(e - k)
-                if bar is not None:
-                    bar.update(e - k)
-                book["steps_timed"] += e - k
-                k = e
-                _write_events(sim, stage, k, th, writers, frames,
-                              thermo=(k % thermo_every == 0 or k == n))
-                if k % ckpt_every == 0 or k == n:
-                    book["wall"][stage] += _time.perf_counter() - t0
-                    t0 = _time.perf_counter()
-                    th.flush()
-                    for w in writers.values():
-                        w.flush()
-                    sim.save_checkpoint(outdir / "checkpoint.npz", extra={
-                        "plan": plan.asdict(), "stage": stage, "stage_step": k, "book": book})
-                if callback is not None:
-                    callback(stage, k, sim)
-            book["wall"][stage] += _time.perf_counter() - t0
-    finally:
-        for w in writers.values():
-            w.close()
-    return k
-
-
-def _write_events(sim, stage, k, th, writers, frames, thermo=True):
-    if thermo:
-        th.write(_thermo_line(stage, k, sim))
-    for name, w in writers.items():
-        if k in frames[name]:
-            w.append(k, k * sim.dt, sim._x)
+    cb = None if callback is None else (lambda stage, step, eng: callback(stage, step, eng.sim))
+    return protocol.simulate(NumbaEngine(plan), plan, outdir, progress=progress, callback=cb)

@@ -15,10 +15,10 @@ Public
 
 Raw numba kernels (for numba step loops, e.g. :mod:`softlib.engine.md`)
 ---------------------------------------------------------------
-``_needs_rebuild(pos, pos_at_build, box, half_skin2) -> bool``
+``needs_rebuild(pos, pos_at_build, box, half_skin2) -> bool``
     True when some particle moved (minimum image) by more than
     ``sqrt(half_skin2)`` since ``pos_at_build``, or a position is not finite.
-``_build_half(pos, species, box, ncell, runs, nruns, cut2) ->
+``build_half(pos, species, box, ncell, runs, nruns, cut2) ->
 (perm, ss, offsets, split, nbrs)``
     half list in CSR form over *cell-sorted* indices: ``perm`` (N,) sorted ->
     original index, ``ss`` (N,) int32 species in sorted order. Row ``i`` holds the
@@ -27,11 +27,11 @@ Raw numba kernels (for numba step loops, e.g. :mod:`softlib.engine.md`)
     ``nbrs[split[i]:offsets[i + 1]]`` (uint32). ``ncell``, ``runs``, ``nruns``
     describe the cell grid and are precomputed by :class:`VerletList`.
     ``pos`` must be finite.
-``_build_half_parallel(..., nchunks)``
+``build_half_parallel(..., nchunks)``
     the same, ``nchunks`` cell ranges built in parallel (prange). Call it from
     Python only: numba 0.68 segfaults when it loads a ``cache=True`` function
     that calls a ``parallel=True`` one from its cache (numba issue #8578).
-``_balance(offsets, nchunks) -> bounds``
+``balance(offsets, nchunks) -> bounds``
     row boundaries (nchunks + 1,) giving each chunk about the same number of pairs.
 
 How the build is organised: cells of edge >= (cutoff + skin) / 2 and, for each
@@ -363,7 +363,7 @@ def _assemble(rowlen, na, bufs, count):
 
 
 @njit(cache=True)
-def _build_half(pos, species, box, ncell, runs, nruns, cut2):
+def build_half(pos, species, box, ncell, runs, nruns, cut2):
     """Cell-sorted half Verlet list, one thread (see module doc).
 
     Returns ``perm, species_sorted, offsets, split, nbrs``; every index in the list
@@ -387,8 +387,8 @@ def _build_half(pos, species, box, ncell, runs, nruns, cut2):
 
 
 @njit(cache=True, parallel=True)
-def _build_half_parallel(pos, species, box, ncell, runs, nruns, cut2, nchunks):
-    """:func:`_build_half` with ``nchunks`` cell ranges built in parallel (prange).
+def build_half_parallel(pos, species, box, ncell, runs, nruns, cut2, nchunks):
+    """:func:`build_half` with ``nchunks`` cell ranges built in parallel (prange).
 
     Call it from Python, not from a ``cache=True`` numba function: numba segfaults
     when it loads a cached function that calls a parallel one (numba issue #8578).
@@ -411,7 +411,7 @@ def _build_half_parallel(pos, species, box, ncell, runs, nruns, cut2, nchunks):
 
 
 @njit(cache=True)
-def _needs_rebuild(pos, pos_at_build, box, half_skin2):
+def needs_rebuild(pos, pos_at_build, box, half_skin2):
     """True if any particle moved more than sqrt(half_skin2) (or is not finite)."""
     inv0, inv1, inv2 = 1.0 / box[0], 1.0 / box[1], 1.0 / box[2]
     for i in range(pos.shape[0]):
@@ -424,7 +424,7 @@ def _needs_rebuild(pos, pos_at_build, box, half_skin2):
 
 
 @njit(cache=True)
-def _balance(offsets, nchunks):
+def balance(offsets, nchunks):
     """Row boundaries splitting the list into chunks of about equal pair count."""
     n = offsets.shape[0] - 1
     total = offsets[n]
@@ -609,16 +609,16 @@ class VerletList:
         """True if the list must be rebuilt before it is used with ``pos``."""
         if self.pos_at_build is None:
             return True
-        return bool(_needs_rebuild(pos, self.pos_at_build, self.box, self.half_skin2))
+        return bool(needs_rebuild(pos, self.pos_at_build, self.box, self.half_skin2))
 
     def build(self, pos):
         """Rebuild the list for positions ``pos`` (N, 3), wrapped or unwrapped."""
         pos = as_positions(pos, n=self.species.size)
         args = (pos, self.species, self.box, self.ncell, self.runs, self.nruns, self.cut2)
         if self.nthreads > 1:
-            out = _build_half_parallel(*args, self.nthreads)
+            out = build_half_parallel(*args, self.nthreads)
         else:
-            out = _build_half(*args)
+            out = build_half(*args)
         self.perm, self.species_sorted, self.offsets, self.split, self.nbrs = out
         self.pos_at_build = pos.copy()
         self.n_builds += 1

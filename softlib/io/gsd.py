@@ -107,3 +107,17 @@ def truncate_after(path, step):
                 out.append(f[i])
     os.replace(tmp, path)
     return len(keep)
+
+
+def frame_steps(path):
+    """``configuration.step`` of every frame of ``path`` (list of int), read chunk by chunk.
+
+    The file layer reads one small chunk per frame instead of whole frames; a frame
+    without the chunk has the HOOMD default step 0.
+    """
+    import gsd.fl
+
+    key = "configuration/step"
+    with gsd.fl.open(os.fspath(path), mode="r") as f:
+        return [int(f.read_chunk(i, key)[0]) if f.chunk_exists(i, key) else 0
+                for i in range(f.nframes)]

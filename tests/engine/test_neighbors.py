@@ -1,12 +1,13 @@
 """Cell and Verlet lists against an O(N^2) brute-force search."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from softlib.engine.neighbors import (
     VerletList,
-    _balance,
     _neighbor_pairs_numpy,
+    balance,
     cell_grid,
     cell_list,
     neighbor_pairs,
@@ -147,7 +148,7 @@ def test_rebuild_on_nan_and_balance():
     assert vl.needs_rebuild(bad)
     with pytest.raises(ValueError, match="NaN"):
         vl.build(bad)
-    b = _balance(vl.offsets, 3)
+    b = balance(vl.offsets, 3)
     assert b[0] == 0 and b[-1] == 50 and np.all(np.diff(b) >= 0)
     per = [vl.offsets[b[c + 1]] - vl.offsets[b[c]] for c in range(3)]
     assert max(per) - min(per) <= 2 * np.diff(vl.offsets).max()

