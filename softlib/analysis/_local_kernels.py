@@ -131,9 +131,13 @@ def _cells(pos, box, nc, species, start, spos, sspec, scell, slot):
         for d in range(3):
             s = pos[i, d] / box[d]
             s -= math.floor(s)
+            # s in [0, 1] for finite positions (rounding can give exactly 1), so k in [0, nc]; the
+            # clamps keep k in [0, nc - 1] on any input (a NaN, refused by the callers, gives an
+            # arbitrary int): cell c < ntot and every start/fill index below stays in bounds
             k = int(s * nc[d])
             if k >= nc[d]:
                 k = nc[d] - 1
+            k = max(k, 0)
             wpos[i, d] = s * box[d]
             c = c * nc[d] + k
         cell[i] = c
@@ -224,6 +228,9 @@ def _neighbours(mi, spos, sspec, scell, box, nc, start, cut2, dist, nd):
                 if zhi >= nc[2]:
                     nb = _scan(start[row], start[row + zhi - nc[2] + 1], sx, sy, box[2], xi, yi, zi, mi,
                                spos, sspec, c0, c1, buf, nb)
+    # buf = dist[0] has n + 1 entries: each slot is scanned at most once (the stencil visits a
+    # cell once, nc >= 2 _CELL_DIV + 1 or one cell) and buf[nb] is written with nb <= accepted
+    # so far <= n - 1, so no index passes n.
     # split by species (in place: A entries only move down) and take square roots
     n0 = 0
     n1 = 0

@@ -1,17 +1,18 @@
-"""Softness and rearrangements: P(S), P(S|R), P_R(S) and their Arrhenius analysis (METHODS 6, 7).
+"""Arrhenius analysis of the rearrangement probability P_R(S) (METHODS 7).
 
-Inputs per temperature are plain arrays, so the module does not care where they come from:
+For every softness bin S (bins shared by all temperatures), ln P_R(S) is fitted against 1/T
+with a weighted straight line, ln P_R(S) = ln P0(S) - Delta E(S) / T
+(:func:`fit_arrhenius`, :func:`weighted_line`); the lines of the different bins cross near a
+common point, the crossing temperature, found by least squares (:func:`crossing_point`) with a
+bootstrap interval. :func:`collapse` gives the points of P_R / P0 against Delta E / T and
+:func:`barrier_trend` the fits of Delta E against S and 1/S.
 
-* ``softness``: (F, N_A) local softness of the A particles on some frames (NaN where
-  the denominator of Eq. 7 was non-positive: such particle-frames are excluded and
-  counted by the caller, never silently used);
-* ``p_hop``: (F, N_A) on the same frames (NaN where the window does not fit);
-* ``p_c``: the threshold of that temperature.
-
-Errors come from a bootstrap over particles (a particle's frames are strongly
-correlated, so they are resampled together): every statistic below is a sum over
-particles of per-particle counts, and a bootstrap replicate just reweights those
-counts with multinomial weights.
+Inputs are the per-particle count tables (n_all, n_rearr) of
+:func:`softlib.analysis.rearrangements.rearrangement_table`, one per temperature: the P_R errors
+and the crossing interval come from a bootstrap over particles (their frames resampled
+together), floored by the binomial error of the counts. Bins that are empty, too thin or
+without a rearranging particle-frame at some temperature are excluded and listed with the
+reason.
 """
 from __future__ import annotations
 

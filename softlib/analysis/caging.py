@@ -19,7 +19,6 @@ collected by :func:`calibrate` into the calibration file read by
 """
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -27,7 +26,7 @@ from scipy import stats
 
 from .. import ka
 from .._checks import as_temperature, check_delta, check_limits
-from ..io.store import json_safe
+from ..io.store import json_safe, read_json
 from .structure import direct_correlation
 
 #: default number fractions (x_A, x_B) of the KA mixture
@@ -54,6 +53,20 @@ def _check_qS(q, S):
     if q.size < 2 or np.any(np.diff(q) <= 0) or q[0] < 0:
         raise ValueError("q must be non-negative and strictly increasing with at least two points")
     return q, S
+
+
+#: the caging integrals (Eqs. 3, 4) need S(q) to well past its main peak (~7.2 / sigma_AA), where
+#: C(q) (S(q) - 1) has decayed: refuse a shorter q range (1 / sigma_AA; METHODS 2 uses 40)
+Q_MAX_MIN = 15.0
+
+
+def _check_q_max(q):
+    q_max = float(np.asarray(q, dtype=float)[-1])
+    if not q_max >= Q_MAX_MIN:
+        raise ValueError(
+            f"S(q) reaches only q_max = {q_max:g} / sigma_AA: the caging integral needs S(q) well past its "
+            f"main peak (~7.2), up to q_max >= {Q_MAX_MIN:g}; compute S(q) with q_max >= 20 (default 40)"
+        )
 
 
 def caging_integrand(q, S, x=X_KA):
@@ -94,6 +107,7 @@ def caging_potential(q, S, dr, x=X_KA):
         beta Phi(dr) in units of k_B T, shape of ``dr``.
     """
     F = caging_integrand(q, S, x)
+    _check_q_max(q)
     q = np.asarray(q, dtype=float)
     dr = np.asarray(dr, dtype=float)
     gauss = np.exp(-np.multiply.outer(dr ** 2, q ** 2) / 6.0)
@@ -114,6 +128,7 @@ def softness_curvature(q, S, x=X_KA):
     Returns 1/S (sigma_AA^-2).
     """
     F = caging_integrand(q, S, x)
+    _check_q_max(q)
     q = np.asarray(q, dtype=float)
     return float(_q_integral(q, q ** 4 * F) / (6.0 * np.pi ** 2))
 
@@ -371,18 +386,24 @@ def linear_fit(x, y):
     -------
     dict
         ``intercept``, ``slope``, ``intercept_err``, ``slope_err`` (standard
-        errors, n - 2 degrees of freedom), ``r2`` and ``n``.
+        errors, n - 2 degrees of freedom), ``r2`` and ``n``. Through exactly two
+        points the line is exact and the errors and ``r2`` are None (unavailable).
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be 1-d of equal length, got {x.shape} and {y.shape}")
-    if x.size < 3:
-        raise ValueError(f"a line with standard errors needs at least 3 points (temperatures), got {x.size}")
+    if x.size < 2:
+        raise ValueError(f"a line needs at least 2 points (temperatures; at least 3 for standard errors "
+                         f"and R^2), got {x.size}")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite")
     if np.ptp(x) == 0:
         raise ValueError("all x are equal: the slope is undefined")
+    if x.size == 2:  # a line through two points: exact, nothing left to estimate errors or R^2 from
+        slope = float((y[1] - y[0]) / (x[1] - x[0]))
+        return {"intercept": float(y[0] - slope * x[0]), "slope": slope, "intercept_err": None,
+                "slope_err": None, "r2": None, "n": 2}
     res = stats.linregress(x, y)
     return {"intercept": float(res.intercept), "slope": float(res.slope),
             "intercept_err": float(res.intercept_stderr), "slope_err": float(res.stderr),
@@ -428,9 +449,9 @@ def calibrate(per_T_results, provenance=None):
         {'a', 'b', 'c'}; ``temperatures``; ``per_temperature`` keyed "0.600";
         ``smeared`` {delta, c0, c1, c0_err, c1_err, r2, Phi_r}; ``provenance``.
     """
-    if not isinstance(per_T_results, dict) or len(per_T_results) < 3:
-        raise ValueError("per_T_results must map at least 3 temperatures to their results "
-                         "(a line with errors needs 3 points)")
+    if not isinstance(per_T_results, dict) or len(per_T_results) < 2:
+        raise ValueError("per_T_results must map at least 2 temperatures to their results "
+                         "(a line through 2 points; at least 3 give its errors and R^2)")
     temps = sorted(float(t) for t in per_T_results)
     by_t = {float(t): v for t, v in per_T_results.items()}
     need = ("S_av", "Phi_q", "Phi_r", "Phi_r_smeared", "limits", "fit_window")
@@ -476,14 +497,41 @@ def load_calibration(path):
             f"no calibration at {path}: run notebook 02_calibrate for this preset first "
             "(e.g. `make quick` or papermill notebooks/02_calibrate.py with -p preset <name>)"
         )
-    try:
-        with open(path) as f:
-            cal = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}): rerun notebook 02_calibrate") from None
+    cal = read_json(path, rewrite="rerun notebook 02_calibrate")
+    if not isinstance(cal, dict):
+        raise ValueError(f"{path} holds a JSON {type(cal).__name__}, not a calibration: rerun notebook 02_calibrate")  # noqa: TRY004
     missing = [k for k in CALIBRATION_KEYS if k not in cal]
     if missing:
         raise ValueError(f"{path} lacks {missing}: it was written by an older softlib; rerun 02_calibrate")
-    if not all(np.isfinite([cal["c0"], cal["c1"]])):
-        raise ValueError(f"{path}: c0, c1 are not finite; rerun 02_calibrate")
+    check_calibration(cal, path)
+    return cal
+
+
+def _number(v):
+    """float(v) for a real number (not bool, not a string), else None."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return None
+    return float(v)
+
+
+def check_calibration(cal, where="the calibration"):
+    """Refuse a calibration whose c0, c1 (also the smeared ones) are not finite numbers or whose
+    temperatures lack integration limits; messages name ``where`` and the fix (rerun 02_calibrate)."""
+    sections = [("", cal)] + ([("smeared ", cal["smeared"])] if isinstance(cal.get("smeared"), dict) else [])
+    for name, sec in sections:
+        for k in ("c0", "c1"):
+            if k not in sec:
+                continue
+            v = _number(sec[k])
+            if v is None or not np.isfinite(v):
+                raise ValueError(f"{where}: {name}{k} = {sec[k]!r} is not a finite number; the file is corrupt "
+                                 "or was edited by hand: rerun notebook 02_calibrate")
+    per_t = cal.get("per_temperature", {})
+    if not isinstance(per_t, dict):
+        raise ValueError(f"{where}: per_temperature must map temperatures to results; rerun notebook 02_calibrate")  # noqa: TRY004
+    for t, res in per_t.items():
+        if not isinstance(res, dict) or "limits" not in res:
+            raise ValueError(f"{where}: temperature {t} has no integration limits ('limits'); the local depth "
+                             "needs them: rerun notebook 02_calibrate")
+        check_limits(res["limits"])
     return cal

@@ -165,6 +165,8 @@ def _log_pairs(t, block):
 @njit(parallel=True, cache=True)
 def _moments_kernel(pos, starts, org, tgt, q):  # pragma: no cover - compiled
     """Sums over pairs and particles of r^2, r^4 and sin(qr)/(qr), one row per lag."""
+    # no index derived from positions: lag rows come from starts, frames a, b from time_pairs
+    # (all in [0, F)), particles from range(n)
     n_lags = starts.size - 1
     n = pos.shape[1]
     out = np.zeros((n_lags, 3))
@@ -447,6 +449,8 @@ def _p_hop_kernel(pos, h):  # pragma: no cover - compiled
     The result is built particle-major, (N, F), so that each thread writes contiguous
     memory, and returned as its (F, N) transpose (a view, no copy).
     """
+    # indices are frames only: f - h >= 0 and f + h + 1 <= F for f in [h, F - h); h >= 1 and
+    # 2 h + 1 <= F are checked by half_window_frames; nothing is indexed by a position value
     F, N, _ = pos.shape
     out = np.empty((N, F))
     inv_w = 1.0 / (h + 1.0)

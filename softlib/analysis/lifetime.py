@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import as_positions
 from .dynamics import time_pairs
 
 
@@ -74,7 +75,7 @@ def overlap(positions, times, a=0.3, select=None, schedule="log", block=None, pa
     if not a > 0:
         raise ValueError(f"overlap radius a must be > 0 (sigma_AA; the paper uses 0.3), got {a}")
     times = np.asarray(times, dtype=float)
-    pos = _check_frames("positions", _take(positions, select), times.size, 3)
+    pos = as_positions(_check_frames("positions", _take(positions, select), times.size, 3), frames=True)
     lag, starts, org, tgt = _pairs(times, schedule, block, pairs, **grid)
     q = np.empty(lag.size)
     for k in range(lag.size):
@@ -178,7 +179,7 @@ def propagator(softness, positions, times, s0_edges, s_edges, r_stay=0.5, select
         raise ValueError(f"r_stay must be > 0 (sigma_AA; METHODS 5 uses 0.5), got {r_stay}")
     times = np.asarray(times, dtype=float)
     s = _check_frames("softness", softness, times.size, 2).astype(float)
-    pos = _check_frames("positions", _take(positions, select), times.size, 3)
+    pos = as_positions(_check_frames("positions", _take(positions, select), times.size, 3), frames=True)
     if pos.shape[1] != s.shape[1]:
         raise ValueError(f"softness has {s.shape[1]} particles but positions {pos.shape[1]}: pass select=a_index")
     e0, e = _check_edges("s0_edges", s0_edges), _check_edges("s_edges", s_edges)

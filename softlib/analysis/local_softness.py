@@ -53,8 +53,29 @@ import numba
 import numpy as np
 
 from .. import ka
-from .._checks import PAIRS, as_box, check_delta, as_positions, as_species, as_temperature, check_box_cutoff, check_limits
-from ._local_kernels import GAUSS_CUT, GRID_PER_DELTA, _BLOCK, _SEGMENT_DELTAS, _depth_frames, _functional, _rdf_frame
+from .._checks import (
+    COINCIDENT,
+    MIN_PAIR_DISTANCE,
+    PAIRS,
+    as_box,
+    as_positions,
+    as_species,
+    as_temperature,
+    check_box_cutoff,
+    check_delta,
+    check_limits,
+    check_no_overlap,
+)
+from ._local_kernels import (
+    _BLOCK,
+    _SEGMENT_DELTAS,
+    GAUSS_CUT,
+    GRID_PER_DELTA,
+    _depth_frames,
+    _functional,
+    _rdf_frame,
+)
+from .caging import _number
 from .caging import load_calibration as _load_calibration_file
 
 
@@ -82,7 +103,7 @@ def _check_centers(species, center):
     return idx
 
 
-def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
+def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None, *, min_distance=COINCIDENT):
     """Gaussian-smeared rdf of single particles (paper Eq. 8, METHODS 4).
 
     Parameters
@@ -102,6 +123,9 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
         Species of the tagged particles (0 = A).
     particles : array_like of int, optional
         Indices of tagged particles (all of species ``center``); default all of them.
+    min_distance : float or None
+        Refuse two particles closer than this (sigma_AA; default 1e-3: duplicated particles;
+        ``softlib._checks.MIN_PAIR_DISTANCE`` = 0.5 refuses anything no KA liquid has; None skips).
 
     Returns
     -------
@@ -112,6 +136,7 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None):
     species = as_species(species)
     pos = as_positions(positions, n=species.size)
     box = as_box(box)
+    check_no_overlap(pos, box, min_distance)
     delta = check_delta(delta)
     r = np.ascontiguousarray(r, dtype=float)
     if r.ndim != 1 or r.size < 1 or np.any(r <= 0) or np.any(np.diff(r) <= 0):
@@ -183,7 +208,8 @@ class _Grid:
         return out
 
 
-def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, rule="simpson"):
+def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, rule="simpson", *,
+                min_distance=MIN_PAIR_DISTANCE):
     """Local caging depth beta Phi_r^i of every A particle (METHODS 4).
 
     Parameters
@@ -205,6 +231,10 @@ def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, ru
         Largest grid spacing of the r-integral; default delta / 10.
     rule : {'simpson', 'trapezoid'}
         Quadrature on the r-grid.
+    min_distance : float or None
+        Refuse (ValueError naming the frame and the pair) two particles closer than this
+        (sigma_AA; default ``MIN_PAIR_DISTANCE`` = 0.5, closer than any KA liquid allows:
+        the LJ energy there exceeds 1500 eps_AA). None skips the check.
 
     Returns
     -------
@@ -228,6 +258,7 @@ def local_depth(positions, species, box, T, limits, delta=0.09, spacing=None, ru
     if not all(np.all(np.isfinite(b)) for b in grid.bu):
         raise ValueError(f"beta U is infinite on the r-grid (limits {limits}): r_lo is too small; "
                          "take the limits from the average rdf (g > 1e-3)")
+    check_no_overlap(pos, box, min_distance)
     out = np.empty((pos.shape[0], a_idx.size))
     # work items of _BLOCK particles handed out one at a time (dynamic schedule): a thread
     # that loses its core to another process does not hold the others up
@@ -319,6 +350,12 @@ def local_softness(depth, c0, c1):
         report this count and exclude those entries explicitly.
     """
     depth = np.asarray(depth, dtype=float)
+    try:
+        if isinstance(c0, (str, bytes)) or isinstance(c1, (str, bytes)):
+            raise TypeError
+        c0, c1 = float(c0), float(c1)
+    except (TypeError, ValueError):
+        raise ValueError(f"c0, c1 must be finite numbers, got {c0!r}, {c1!r}: check the calibration file") from None
     if not (np.isfinite(c0) and np.isfinite(c1)):
         raise ValueError(f"c0, c1 must be finite numbers, got {c0}, {c1}: check the calibration file")
     if np.any(~np.isfinite(depth)):
@@ -383,7 +420,16 @@ def softness_parameters(calibration, T, variant="paper"):
             f"temperature {key} is not in the calibration (has {sorted(per_t)}): calibrate this "
             "temperature in notebook 02 or choose one of those"
         )
-    limits = check_limits({k: tuple(v) for k, v in per_t[key]["limits"].items()})
+    lim = per_t[key].get("limits") if isinstance(per_t[key], dict) else None
+    if not isinstance(lim, dict):
+        raise ValueError(  # noqa: TRY004 - a bad value in the file, not a caller's wrong type
+            f"the calibration has no integration limits ('limits') at T = {key}: the local depth "
+            "needs them; rerun notebook 02_calibrate (it stores per_temperature[T]['limits'])")
+    try:
+        limits = check_limits({k: tuple(v) for k, v in lim.items()})
+    except TypeError:
+        raise ValueError(f"the calibration's limits at T = {key} are not pairs (r_lo, r_hi): {lim!r}; "
+                         "rerun notebook 02_calibrate") from None
     if variant == "paper":
         src = cal
     else:
@@ -391,9 +437,12 @@ def softness_parameters(calibration, T, variant="paper"):
             raise ValueError("the calibration has no 'smeared' section: rerun notebook 02 to add it")
         src = cal["smeared"]
     try:
-        c0, c1 = float(src["c0"]), float(src["c1"])
+        c0, c1 = (_number(src[k]) for k in ("c0", "c1"))
     except KeyError as exc:
         raise ValueError(f"calibration ({variant}) lacks {exc}: rerun notebook 02") from None
+    if c0 is None or c1 is None or not (np.isfinite(c0) and np.isfinite(c1)):
+        raise ValueError(f"calibration ({variant}): c0 = {src['c0']!r}, c1 = {src['c1']!r} must be finite "
+                         "numbers; the file is corrupt or was edited by hand: rerun notebook 02_calibrate")
     out = {"c0": c0, "c1": c1, "limits": limits, "variant": variant}
     if variant == "smeared":
         out["delta"] = float(src.get("delta", np.nan))

@@ -26,27 +26,39 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._checks import as_box, as_positions, as_species
+from .._checks import COINCIDENT, as_box, as_positions, as_species, check_no_overlap
 
 #: pair-type index of the (u, v) species pair in the kernels: AA 0, AB 1, BB 2
 _PAIR = np.array([[0, 1], [1, 2]])
 #: frames processed at once when streaming a Trajectory
 _CHUNK = 32
+#: position of the main peak of S_AA(q) of the KA liquid (1 / sigma_AA)
+Q_FIRST_PEAK = 7.2
 
 
 # --------------------------------------------------------------------------- input handling
-def _frames(traj, species=None, box=None):
+def _checked(chunks, box, min_distance):
+    """Each (F, N, 3) chunk validated: finite (as_positions) and without overlapping particles."""
+    for c in chunks:
+        p = as_positions(c, frames=True)
+        check_no_overlap(p, box, min_distance)
+        yield p
+
+
+def _frames(traj, species=None, box=None, min_distance=COINCIDENT):
     """Return (species, box, iterator over (F, N, 3) position chunks, n_frames).
 
-    Accepts a Trajectory (streamed) or positions (N, 3) / (F, N, 3) arrays.
+    Accepts a Trajectory (streamed) or positions (N, 3) / (F, N, 3) arrays. Every chunk is
+    checked as it is used: finite positions, no pair closer than ``min_distance``.
     """
     if hasattr(traj, "iter_chunks") and hasattr(traj, "species"):
         if species is not None or box is not None:
             raise ValueError("species and box come from the Trajectory: do not pass them as well")
         if traj.n_frames == 0:
             raise ValueError("the trajectory has no frames: nothing to average")
-        chunks = (c.positions for c in traj.iter_chunks(_CHUNK))
-        return as_species(traj.species), as_box(traj.box), chunks, traj.n_frames
+        b = as_box(traj.box)
+        chunks = _checked((c.positions for c in traj.iter_chunks(_CHUNK)), b, min_distance)
+        return as_species(traj.species, n=getattr(traj, "n_particles", None)), b, chunks, traj.n_frames
     if species is None or box is None:
         raise ValueError(
             "plain position arrays need species= (N,) and box= (3,); "
@@ -59,7 +71,8 @@ def _frames(traj, species=None, box=None):
     if p.shape[0] == 0:
         raise ValueError("positions hold no frames: nothing to average")
     s = as_species(species, n=p.shape[1])
-    return s, as_box(box), iter([p]), p.shape[0]
+    b = as_box(box)
+    return s, b, _checked([p], b, min_distance), p.shape[0]
 
 
 def _counts(species):
@@ -110,8 +123,11 @@ def _rdf_counts_py(pos, species, box, r_max, dr, nbins, nchunks):
                 dx -= lx * np.rint(dx * ix)
                 dy -= ly * np.rint(dy * iy)
                 dz -= lz * np.rint(dz * iz)
-                b[j] = min(int(np.sqrt(dx * dx + dy * dy + dz * dz) * inv), nbins)
-            for j in range(i + 1, n):
+                # bin index in [0, nbins] on any input: rb >= 0 for finite positions, and a NaN
+                # (which the callers refuse) fails the comparison and goes to the dropped bin nbins
+                rb = np.sqrt(dx * dx + dy * dy + dz * dz) * inv
+                b[j] = int(rb) if rb < nbins else nbins
+            for j in range(i + 1, n):  # si + species[j] in 0..2: species are validated 0/1
                 h[si + species[j], b[j]] += 1
     return hist.sum(axis=0)[:, :nbins]
 
@@ -140,7 +156,7 @@ def _rdf_counts_numpy(pos, species, box, r_max, dr, nbins):
     return hist
 
 
-def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
+def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None, min_distance=COINCIDENT):
     """Frame-averaged partial radial distribution functions g_uv(r).
 
     Parameters
@@ -156,6 +172,11 @@ def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
         Only with plain arrays: 0 = A, 1 = B.
     box : float or (3,) float, optional
         Only with plain arrays: box edge lengths.
+    min_distance : float or None
+        Refuse (ValueError naming the pair) any frame with two particles closer than this
+        (sigma_AA; default 1e-3: duplicated particles). Pass
+        ``softlib._checks.MIN_PAIR_DISTANCE`` (0.5) to refuse anything no KA liquid has,
+        None to skip.
 
     Returns
     -------
@@ -166,7 +187,7 @@ def partial_rdf(traj, dr=0.01, r_max=None, *, species=None, box=None):
         4/3 pi (r_hi^3 - r_lo^3) times N_u N_v / V for u != v and
         N_u (N_u - 1) / V for u = v; symmetric in (u, v).
     """
-    s, b, chunks, nf = _frames(traj, species, box)
+    s, b, chunks, nf = _frames(traj, species, box, min_distance)
     half = 0.5 * float(b.min())
     if r_max is None:
         r_max = half
@@ -277,7 +298,7 @@ def _rho_k_numpy(pos, species, box, nvec):
 
 
 def partial_structure_factor(traj, q_max=40.0, max_vectors=300, *, dq=None, seed=0, species=None,
-                             box=None):
+                             box=None, min_distance=COINCIDENT):
     """Frame-averaged partial structure factors S_uv(q), direct in k-space (METHODS 2).
 
     Parameters
@@ -298,6 +319,8 @@ def partial_structure_factor(traj, q_max=40.0, max_vectors=300, *, dq=None, seed
         Seed of the vector sampling (the same vectors at every temperature).
     species, box : optional
         Only with plain arrays.
+    min_distance : float or None
+        As in :func:`partial_rdf`.
 
     Returns
     -------
@@ -307,8 +330,12 @@ def partial_structure_factor(traj, q_max=40.0, max_vectors=300, *, dq=None, seed
     S : (nq, 2, 2) ndarray
         Ashcroft-Langreth partials, symmetric in (u, v), S_uv -> delta_uv at large q.
     """
-    s, b, chunks, nf = _frames(traj, species, box)
+    s, b, chunks, nf = _frames(traj, species, box, min_distance)
     q_max = float(q_max)
+    if not q_max >= Q_FIRST_PEAK:
+        raise ValueError(f"q_max = {q_max} is below the first peak of S(q) (q ~ {Q_FIRST_PEAK} / sigma_AA): "
+                         "the structure would miss it; use q_max >= 20 (the caging integral needs "
+                         "S(q) well past the peak; default 40)")
     if not q_max > 2.0 * np.pi / b.max():
         raise ValueError(f"q_max = {q_max} is below the smallest wave number 2 pi / L = "
                          f"{2 * np.pi / b.max():.4f}: raise q_max")

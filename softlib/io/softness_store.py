@@ -7,13 +7,33 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import provenance, write_json
-
+from .store import provenance, read_json, write_json
 
 # ----------------------------------------------------------------------------------------
 # storage: frames x A particles, float32, streamed and resumable
 # ----------------------------------------------------------------------------------------
 _FIELDS = ("depth", "softness")
+
+
+_RECOMPUTE = "recompute it with softlib.pipeline.stages.compute_run_softness"
+
+
+def _intact(path, shape):
+    """True when ``path`` is a whole float32 .npy of ``shape`` (header and all data present)."""
+    try:
+        a = np.load(path, mmap_mode="r")
+    except (ValueError, OSError, EOFError):
+        return False
+    return a.shape == tuple(shape) and a.dtype == np.float32
+
+
+def _sidecar(path):
+    """A sidecar's content, or None when it is missing, truncated or corrupt (the writer then starts over)."""
+    try:
+        meta = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _paths(folder, schedule):
@@ -33,6 +53,11 @@ class SoftnessWriter:
     the final sidecar ``<schedule>.json`` (``complete: true``) is written last, so a file
     set that looks complete is complete. A new writer with the same ``key`` resumes at
     ``n_done``; a different key starts over.
+
+    :meth:`finalize` first marks the partial sidecar ``finalizing`` (all frames are on disk),
+    then renames the arrays and writes the final sidecar: a writer opened after a kill at any
+    step of it completes the renames instead of recomputing. Stray temporary files of
+    interrupted atomic writes are removed when a writer opens.
 
     Parameters
     ----------
@@ -65,29 +90,57 @@ class SoftnessWriter:
                 and meta.get("a_index") == self.a_index.tolist()
                 and np.allclose(meta.get("times", []), self.times, rtol=1e-12, atol=0))
 
+    def _clean_tmp(self):
+        for p in self.folder.glob(f"{self.schedule}.*.tmp"):  # interrupted atomic writes (store.atomic_write_bytes)
+            p.unlink(missing_ok=True)
+
     def _open(self):
         self.finalized = False
+        self._clean_tmp()
         if self.side.exists() and all(p.exists() for p in self.final.values()):
-            with open(self.side) as f:
-                meta = json.load(f)
-            if meta.get("complete") and self._matches(meta):
+            meta = _sidecar(self.side)
+            if (meta is not None and meta.get("complete") and self._matches(meta)
+                    and all(_intact(p, self.shape) for p in self.final.values())):
                 self.n_done, self.n_nonpositive = self.shape[0], int(meta["n_nonpositive"])
                 self.finalized = True
+                self.pside.unlink(missing_ok=True)  # killed after the final sidecar, before this
                 return
-        if self.pside.exists() and all(p.exists() for p in self.part.values()):
-            with open(self.pside) as f:
-                meta = json.load(f)
-            if self._matches(meta):
+        meta = _sidecar(self.pside) if self.pside.exists() else None
+        if meta is not None and self._matches(meta):
+            if meta.get("finalizing") and self._finish(meta):
+                return
+            if not meta.get("finalizing") and all(p.exists() for p in self.part.values()):
                 self.n_done = int(meta["n_done"])
                 self.n_nonpositive = int(meta["n_nonpositive"])
                 self.mm = {f: np.lib.format.open_memmap(self.part[f], mode="r+") for f in _FIELDS}
                 return
-        for p in [self.side, *self.final.values(), self.pside]:
+        for p in [self.side, *self.final.values(), self.pside, *self.part.values()]:
             if p.exists():
                 p.unlink()  # stale or different parameters: never mix old and new numbers
+        self.n_done, self.n_nonpositive = 0, 0
         self.mm = {f: np.lib.format.open_memmap(self.part[f], mode="w+", dtype=np.float32, shape=self.shape)
                    for f in _FIELDS}
         self._progress()
+
+    def _finish(self, meta, **extra):
+        """The steps of finalize after the 'finalizing' mark: renames (those not done yet), final sidecar.
+
+        Returns False when an array is neither at its partial nor at its final name (then start over).
+        """
+        for f in _FIELDS:
+            src = self.part[f] if self.part[f].exists() else self.final[f]
+            if not _intact(src, self.shape):
+                return False
+        for f in _FIELDS:
+            if self.part[f].exists():
+                os.replace(self.part[f], self.final[f])
+        self.n_done, self.n_nonpositive = self.shape[0], int(meta["n_nonpositive"])
+        final = {k: v for k, v in meta.items() if k != "finalizing"}
+        final.update(complete=True, provenance=provenance(**self.key), **extra)
+        write_json(self.side, final)
+        self.pside.unlink(missing_ok=True)
+        self.finalized = True
+        return True
 
     @property
     def complete(self):
@@ -123,13 +176,11 @@ class SoftnessWriter:
         for m in self.mm.values():
             m.flush()
         del self.mm
-        for f in _FIELDS:
-            os.replace(self.part[f], self.final[f])
         meta = self._meta()
-        meta.update(complete=True, provenance=provenance(**self.key), **extra)
-        write_json(self.side, meta)
-        self.pside.unlink()
-        self.finalized = True
+        meta["finalizing"] = True  # every frame is on disk: from here on a new writer completes, never recomputes
+        write_json(self.pside, meta)
+        if not self._finish(meta, **extra):
+            raise RuntimeError(f"{self.folder}: the softness arrays vanished while finalizing; {_RECOMPUTE}")
         return self.side
 
 
@@ -168,14 +219,22 @@ def read_softness(folder, schedule="linear", mmap=True):
                 if pside.exists() else "")
         raise ValueError(f"no complete softness for schedule {schedule!r} in {folder}{hint}: "
                          "compute it with softlib.pipeline.stages.compute_run_softness")
-    with open(side) as f:
-        meta = json.load(f)
-    if not meta.get("complete"):
-        raise ValueError(f"{side} is not marked complete; recompute with compute_run_softness")
+    meta = read_json(side, rewrite="run softlib.pipeline.stages.compute_run_softness again")
+    if not isinstance(meta, dict) or not meta.get("complete"):
+        raise ValueError(f"{side} is not marked complete; {_RECOMPUTE}")
     mode = "r" if mmap else None
-    out = {f: np.load(final[f], mmap_mode=mode) for f in _FIELDS}
-    if out["depth"].shape != tuple(meta["shape"]):
-        raise ValueError(f"{final['depth']} has shape {out['depth'].shape}, sidecar says {meta['shape']}")
+    out = {}
+    for f in _FIELDS:
+        if not final[f].exists():
+            raise ValueError(f"{final[f]} is missing although {side.name} says complete; {_RECOMPUTE}")
+        try:
+            out[f] = np.load(final[f], mmap_mode=mode)
+        except (ValueError, OSError, EOFError) as e:
+            raise ValueError(f"{final[f]} is truncated or corrupt ({e}): {_RECOMPUTE} (it recomputes "
+                             "a damaged file set)") from None
+        if out[f].shape != tuple(meta["shape"]):
+            raise ValueError(f"{final[f]} has shape {out[f].shape}, sidecar says {meta['shape']}: the file is "
+                             f"damaged; {_RECOMPUTE}")
     out.update(times=np.asarray(meta["times"]), a_index=np.asarray(meta["a_index"], dtype=np.int64),
                n_nonpositive=int(meta["n_nonpositive"]), key=meta["key"],
                provenance=meta.get("provenance"))

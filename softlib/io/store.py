@@ -91,9 +91,42 @@ def write_json(path, obj):
     atomic_write_bytes(path, (json.dumps(obj, indent=1, default=_default) + "\n").encode())
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
+#: which step writes (and rewrites) the JSON products, by file name: for the error messages
+_WRITERS = {
+    "run.json": "rerun the simulation of this run (make simulate, or softlib.engine.md.simulate / "
+                "softlib.engine.lammps.simulate; it resumes from its checkpoint)",
+    "checkpoint.json": "delete the restart file next to it too, then rerun the simulation",
+    "calibration.json": "rerun notebook 02_calibrate",
+    "local_softness.json": "rerun notebook 03_local_softness",
+    "lifetime.json": "rerun notebook 04_lifetime",
+    "rearrangements.json": "rerun notebook 05_rearrangements",
+    "results.json": "rerun notebook 06_arrhenius",
+}
+
+
+def _writer_of(path):
+    name = Path(path).name
+    if name in _WRITERS:
+        return _WRITERS[name]
+    if name.endswith((".partial.json",)) or Path(path).parent.parent.name == "softness":
+        return "run softlib.pipeline.stages.compute_run_softness again"
+    return "rerun the step that wrote it"
+
+
+def read_json(path, rewrite=None):
+    """Read a JSON product; a truncated or corrupt file raises a ValueError that names it and the fix.
+
+    ``rewrite`` says which step rewrites the file (default: looked up from the file name).
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        what = "is empty" if not raw.strip() else "is truncated or corrupt (not valid JSON"
+        what += "" if not raw.strip() else f": {e})"
+        raise ValueError(f"{os.fspath(path)} {what}: it was not written completely (an interrupted write or "
+                         f"copy, or a full disk); delete it and {rewrite or _writer_of(path)} to write it again") from None
 
 
 def save_npz(path, **arrays):
