@@ -7,7 +7,10 @@
 #   make bench        the benchmarks (ratios against LAMMPS / freud / numpy references)
 #   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
 #
-# Variables: PRESET (quick|paper|seed), JOBS (parallel simulations, default: number of cores),
+#   make analysis DATASET=my.toml   notebooks 02-07 on your own trajectories (README: "Your own trajectories")
+#
+# Variables: PRESET (quick|paper|seed), DATASET (a data set file; replaces PRESET: no simulation, outputs in
+# <root>/<name>), JOBS (parallel simulations, default: number of cores),
 # ENGINE (numba|lammps), RANKS (MPI ranks of one lammps run, default 1), BUILD_ROOT (default build),
 # NB_ARGS (extra papermill arguments, e.g. NB_ARGS="-p window 30").
 #
@@ -26,16 +29,37 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.softlib-installed
 # BUILD_ROOT may live outside the work tree (e.g. for a long paper run that later sessions resume)
 BUILD_ROOT ?= build
-BUILD := $(BUILD_ROOT)/$(PRESET)
-NB := $(BUILD)/nb
-TMP := $(BUILD)/tmp
+# DATASET: a TOML file describing someone's trajectories (softlib/pipeline/dataset.py); read and checked here
+# (keys, files, a name that is not a preset's), its name replaces the preset's in every output folder
+DATASET ?=
+ifneq ($(strip $(DATASET)),)
+DS_PY := $(if $(wildcard $(PY)),$(PY),$(PYTHON3))
+DS_INFO := $(shell PYTHONPATH=. $(DS_PY) -m softlib.pipeline.dataset name '$(DATASET)' 2>&1)
+ifneq ($(firstword $(DS_INFO)),name:)
+$(error DATASET=$(DATASET): $(patsubst error:%,%,$(DS_INFO)))
+endif
+NAME := $(word 2,$(DS_INFO))
+# the data set file and its trajectories: a stage reruns when one of them changes
+DS_FILES := $(wordlist 4,100000,$(DS_INFO))
+DS_ARG := -p dataset $(abspath $(DATASET))
+TAGS :=
+else
+NAME := $(PRESET)
+DS_FILES :=
+DS_ARG :=
 # run tags of the preset (stdlib only, so this works before .venv exists); an unknown preset stops here
 TAGS := $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags $(PRESET) 2>/dev/null)
 ifeq ($(strip $(TAGS)),)
 $(error unknown PRESET '$(PRESET)': choose one of $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets names))
 endif
+endif
+BUILD := $(BUILD_ROOT)/$(NAME)
+NB := $(BUILD)/nb
+TMP := $(BUILD)/tmp
 SIM_NBS := $(foreach t,$(TAGS),$(NB)/01_simulate_$(t).ipynb)
-ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements 06_arrhenius
+# notebook 07 (machine-learned softness) runs after 05 where it exists
+NB07 := $(if $(wildcard notebooks/07_predictors.py),07_predictors,)
+ANALYSIS := 02_calibrate 03_local_softness 04_lifetime 05_rearrangements $(NB07) 06_arrhenius
 # absolute paths: nbval re-executes the notebooks with their folder (build/<preset>/nb) as cwd
 # DATA_ROOT / FIG_ROOT: where results and figures go (make test sends them to build/, never to the
 # committed data/ and figures/)
@@ -66,7 +90,7 @@ $(STAMP): pyproject.toml
 # stage is rerun (and resumes from its own checkpoints) instead of being taken as done.
 define run_nb
 	$(PY) -m softlib.pipeline.notebook run $(1) $(2) --cwd $(CURDIR) $(NB_LOG) -- \
-	  -p preset $(PRESET) $(NB_PATHS) $(3) $(NB_ARGS)
+	  -p preset $(PRESET) $(DS_ARG) $(NB_PATHS) $(3) $(NB_ARGS)
 endef
 
 # one simulation per (T, sample): T0.470_s1 -> T=0.470, sample=1; each process single-threaded,
@@ -76,7 +100,9 @@ $(NB)/01_simulate_%.ipynb: notebooks/01_simulate.py | $(STAMP)
 	$(call run_nb,notebooks/01_simulate.py,$@,-p T $(patsubst T%,%,$(firstword $(subst _s, ,$*))) \
 	  -p sample $(lastword $(subst _s, ,$*)) -p engine $(ENGINE) -p ranks $(RANKS))
 
-$(NB)/02_calibrate.ipynb: notebooks/02_calibrate.py $(SIM_NBS)
+# for a data set 02 also checks every run (density, composition, equilibration on its dense frames) and
+# writes the run summaries that notebook 01 writes for a preset
+$(NB)/02_calibrate.ipynb: notebooks/02_calibrate.py $(SIM_NBS) $(DS_FILES)
 	$(call run_nb,$<,$@,)
 $(NB)/03_local_softness.ipynb: notebooks/03_local_softness.py $(NB)/02_calibrate.ipynb
 	$(call run_nb,$<,$@,)
@@ -84,9 +110,11 @@ $(NB)/04_lifetime.ipynb: notebooks/04_lifetime.py $(NB)/03_local_softness.ipynb
 	$(call run_nb,$<,$@,)
 $(NB)/05_rearrangements.ipynb: notebooks/05_rearrangements.py $(NB)/03_local_softness.ipynb
 	$(call run_nb,$<,$@,)
+$(NB)/07_predictors.ipynb: notebooks/07_predictors.py $(NB)/05_rearrangements.ipynb
+	$(call run_nb,$<,$@,)
 # the paper preset's 06 also compares with the finite-size run (seed preset, one temperature)
 FS_NB := $(BUILD_ROOT)/seed/nb/05_rearrangements_T$(FS_T).ipynb
-FS_06 := $(if $(filter paper,$(PRESET)),$(FS_NB),)
+FS_06 := $(if $(DATASET),,$(if $(filter paper,$(PRESET)),$(FS_NB),))
 $(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb $(FS_06)
 	$(call run_nb,$<,$@,$(if $(FS_06),-p finite_size_preset seed,))
 
@@ -109,11 +137,20 @@ data/paper/calibration.json data/paper/rearrangements.json:
 	@echo "$@ is missing: the finite-size check uses the paper preset's results; run make paper"; exit 1
 endif
 
+ifneq ($(strip $(DATASET)),)
+simulate:
+	@echo "DATASET=$(DATASET): a data set is analysed as it is; nothing to simulate (make analysis DATASET=...)"; exit 1
+
+# a data set: no simulation; notebooks 02-07 (02 checks the runs) into <root>/$(NAME)
+analysis: $(STAMP)
+	$(MAKE) -j1 $(foreach n,$(ANALYSIS),$(NB)/$(n).ipynb)
+else
 simulate: $(STAMP)
 	$(MAKE) -j$(JOBS) $(SIM_NBS)
 
 analysis: simulate
 	$(MAKE) -j1 $(foreach n,$(ANALYSIS),$(NB)/$(n).ipynb)
+endif
 
 # ---------------------------------------------------------------------------- presets
 quick:

@@ -78,6 +78,7 @@
 
 # %% tags=["parameters"]
 preset = "quick"
+dataset = ""          # a data set file (TOML) of your own trajectories; when set, preset is ignored (README)
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
@@ -98,14 +99,25 @@ require_equilibrated = True  # leave out runs that notebook 01 did not find equi
 import numpy as np
 
 from softlib.pipeline import calibration_stage as cs, figures, layout
-from softlib.pipeline.plotting import sig
+from softlib.pipeline.plotting import na, sig
 
+# a data set: its file is read and checked here (keys, files, density and composition), then every run's
+# equilibration on its dense frames (stored in <data>/<name>/simulate/, reused by 03-06); no simulation runs
 ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated,
-                   select=trajectories is None, extra_temperatures=list(trajectories or ()))
+                   select=trajectories is None or bool(dataset), extra_temperatures=list(trajectories or ()),
+                   dataset=dataset, min_temperatures=2)
 sources = cs.calibration_sources(ctx, trajectories)
 temperatures = sorted(sources)  # noqa: F811 (the parameter was the request, this is what is used)
+if len(temperatures) < 2:
+    raise ValueError(f"the calibration of Eq. 7 needs at least two temperatures, got {temperatures}")
+system = cs.system_of(sources, timestep)
 print("temperatures:", temperatures)
 print("samples per T:", {T: len(v) for T, v in sources.items()})
+print(f"density and composition used: rho = {system['rho']:.5g}, x = ({system['x'][0]:.4g}, {system['x'][1]:.4g})"
+      + (" (Kob-Andersen)" if system["model"] else " (the data's, not Kob-Andersen's)"))
+if len(temperatures) == 2:
+    print("two temperatures: each line of Fig. 1 goes exactly through two points; c0, c1 are exact, their "
+          "errors and R^2 are unavailable (n/a; null in calibration.json), and linearity is not tested")
 
 # %% [markdown]
 # ## Partial structure factors and rdfs at every temperature
@@ -161,8 +173,8 @@ for T in temperatures:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results = cs.analyse_temperatures(structure, dr_fit=dr_fit, threshold=threshold, delta=delta, q_max=q_max, dq=dq,
-                                  max_vectors=max_vectors)
+results = cs.analyse_temperatures(structure, dr_fit=dr_fit, threshold=threshold, delta=delta, system=system,
+                                  q_max=q_max, dq=dq, max_vectors=max_vectors)
 for T, res in results.items():
     lim = res["limits"]
     print(f"T = {T:.3f}: r_lo,AA = {lim['AA'][0]:.3f}, r_hi,AA = {lim['AA'][1]:.3f}, "
@@ -192,7 +204,7 @@ fig = figures.caging_potentials(structure, results, ctx.colors, dr_fit)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-sens = cs.sensitivity(structure, q_max=q_max, dr_fit=dr_fit)
+sens = cs.sensitivity(structure, q_max=q_max, dr_fit=dr_fit, x=tuple(system["x"]))
 print("S_av x 1e3 at each dr_fit (q_max = %g); last column: analytic curvature" % q_max)
 print("   T   " + "  ".join(f"{w:>7}" for w in sens["windows"]) + "  curvature")
 for T in temperatures:
@@ -202,7 +214,8 @@ print("\nS_av x 1e3 at each q_max (dr_fit = %g)" % dr_fit)
 print("   T   " + "  ".join(f"{qm:>7}" for qm in sens["q_maxes"]))
 for T in temperatures:
     print(f"{T:5.2f}  " + "  ".join(f"{1e3 * v:7.4f}" for v in sens["by_q_max"][T]))
-for row in cs.shell_check(sources[temperatures[0]][0], q_max, dq, max_vectors, dr_fit, timestep=timestep):
+for row in cs.shell_check(sources[temperatures[0]][0], q_max, dq, max_vectors, dr_fit, timestep=timestep,
+                          x=tuple(system["x"])):
     print(f"T = {temperatures[0]:.2f}, {row['n_frames']} frames, {row['label']}: S_AA peak {row['S_AA_peak']:.2f}, "
           f"beta Phi_q = {row['Phi_q']:.2f}, S_av = {row['S_av']:.4e}")
 
@@ -210,7 +223,7 @@ for row in cs.shell_check(sources[temperatures[0]][0], q_max, dq, max_vectors, d
 # ## Fig. 1: the three linear relations and the calibration
 
 # %%
-cal = cs.write_calibration(ctx.layout, results, structure, crystal, sources, q_max=q_max, dq=dq,
+cal = cs.write_calibration(ctx.layout, results, structure, crystal, sources, system=system, q_max=q_max, dq=dq,
                            max_vectors=max_vectors, dr_fit=dr_fit, threshold=threshold, n_frames=n_frames,
                            delta=delta)
 col = cs.calibration_columns(results)
@@ -231,14 +244,14 @@ ctx.savefig(fig, "fig1b")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"c0 = {sig(cal['c0'])} +- {sig(cal['c0_err'], 1)}   (1/sigma^2)")
-print(f"c1 = {sig(cal['c1'])} +- {sig(cal['c1_err'], 1)}")
-print(f"a0 = {sig(cal['a0'])} +- {sig(cal['a0_err'], 1)},  a1 = {sig(cal['a1'])} +- {sig(cal['a1_err'], 1)}")
-print(f"b0 = {sig(cal['b0'])} +- {sig(cal['b0_err'], 1)},  b1 = {sig(cal['b1'])} +- {sig(cal['b1_err'], 1)}")
-print("R^2:", {k: round(v, 3) for k, v in cal["r2"].items()})
+print(f"c0 = {sig(cal['c0'])} +- {na(cal['c0_err'], 1)}   (1/sigma^2)")
+print(f"c1 = {sig(cal['c1'])} +- {na(cal['c1_err'], 1)}")
+print(f"a0 = {sig(cal['a0'])} +- {na(cal['a0_err'], 1)},  a1 = {sig(cal['a1'])} +- {na(cal['a1_err'], 1)}")
+print(f"b0 = {sig(cal['b0'])} +- {na(cal['b0_err'], 1)},  b1 = {sig(cal['b1'])} +- {na(cal['b1_err'], 1)}")
+print("R^2:", {k: (round(v, 3) if v is not None else "n/a") for k, v in cal["r2"].items()})
 sm = cal["smeared"]
-print(f"smeared (delta = {sm['delta']}): c0 = {sig(sm['c0'])} +- {sig(sm['c0_err'], 1)}, "
-      f"c1 = {sig(sm['c1'])} +- {sig(sm['c1_err'], 1)}")
+print(f"smeared (delta = {sm['delta']}): c0 = {sig(sm['c0'])} +- {na(sm['c0_err'], 1)}, "
+      f"c1 = {sig(sm['c1'])} +- {na(sm['c1_err'], 1)}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT

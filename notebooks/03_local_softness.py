@@ -58,6 +58,7 @@
 
 # %% tags=["parameters"]
 preset = "quick"
+dataset = ""              # a data set file (TOML) of your own trajectories; when set, preset is ignored (README)
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
@@ -83,7 +84,7 @@ from softlib.pipeline import figures, layout, softness_stage as ss
 from softlib.io.store import write_json
 from softlib.pipeline.plotting import sig
 
-ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated)
+ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated, dataset=dataset)
 temperatures, tags, T_low = ctx.temperatures, ctx.tags, ctx.T_low
 cal_path = Path(calibration_file) if calibration_file else ctx.layout.calibration
 cal = local.load_calibration(cal_path)
@@ -108,7 +109,7 @@ for T in temperatures:
 # with the average rdf (grey). The shaded band is the integration range of the depth.
 
 # %%
-pos_fig2, species, box = ss.fig2_frames(ctx.layout.trajectory(tags[T_low][0]), frames_fig2)
+pos_fig2, species, box = ss.fig2_frames(ctx.source(tags[T_low][0]), frames_fig2)
 fig2 = ss.fig2_data(pos_fig2, species, box, deltas_fig2)
 i0 = int(np.flatnonzero(species == 0)[0])
 r = np.linspace(0.5, 2.5, 401)
@@ -213,6 +214,6 @@ print(f"mean local softness ({calibration}) grows with T:", bool(np.all(np.diff(
 
 # %%
 # the histograms behind Fig. 3 (shared edges across temperatures) go with it, so the figure can be redrawn
-out = ss.local_softness_result(preset, data, rows, summary, fig2, delta, calibration, cal_path, n_bins)
+out = ss.local_softness_result(ctx.preset, data, rows, summary, fig2, delta, calibration, cal_path, n_bins)
 write_json(ctx.layout.json("local_softness"), out)
 print(f"wrote {ctx.layout.json('local_softness')}")

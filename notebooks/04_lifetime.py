@@ -42,6 +42,7 @@
 
 # %% tags=["parameters"]
 preset = "quick"
+dataset = ""                # a data set file (TOML) of your own trajectories; when set, preset is ignored (README)
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
@@ -54,18 +55,18 @@ n_s0 = 5                    # S0 bins (quantiles of S at the lowest T) for Fig. 
 times_fig4b = []            # lags for Fig. 4b; default 0, 0.01, ~tau_alpha / 10, the longest well-sampled lag
 min_count = 30              # propagator rows with fewer particle-origin pairs are not drawn
 s0_quantiles_fig4b = [0.05, 0.2]  # the 'hard' S0 bin of Fig. 4b, as quantiles of P(S)
+temperatures = []           # a subset of the temperatures (default: all); Fig. 4a shows temperatures_fig4a of them
 require_equilibrated = True  # leave out runs that notebook 01 did not find equilibrated
 
 # %%
 # NBVAL_CHECK_OUTPUT
 import numpy as np
 
-from softlib.analysis import dynamics as dyn
 from softlib.io.store import write_json
 from softlib.pipeline import figures, layout, lifetime_stage as ls
 from softlib.pipeline.plotting import sig
 
-ctx = layout.setup(preset, build_dir, data_dir, fig_dir, None, require_equilibrated)
+ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated, dataset=dataset)
 chosen = ls.fig4a_temperatures(ctx.temperatures, temperatures_fig4a)
 tags = {T: ctx.tags[T] for T in chosen}
 T_low = chosen[0]
@@ -74,17 +75,23 @@ T_low = chosen[0]
 # ## Data: log-spaced frames of every run
 #
 # Softness from notebook 03 (`build/<preset>/softness/<run>/log.*`), unwrapped positions from
-# the run's `log.gsd`, the block length from the run plan.
+# the run's `log.gsd`, the block length from the run plan. A run without log-spaced frames (a data
+# set that gives only dense frames) is analysed on its dense frames with log-spaced lags and an
+# origin every tau (`softlib.analysis.dynamics.time_pairs`, schedule 'linear').
 
 # %%
-runs = ls.load_log_runs(ctx.layout, tags, calibration, delta)
+runs = ls.load_log_runs(ctx, tags, calibration, delta)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for tag, r in runs.items():
-    n_org = dyn.log_block_origins(r["times"], r["block"]).size
-    print(f"{tag}: {r['times'].size} log frames, block {r['block']:g} tau, {n_org} time origins, "
-          f"{r['S'].shape[1]} A particles, NaN softness entries: {r['n_nonpositive']}")
+    if r["frames"] == "log":
+        print(f"{tag}: {r['times'].size} log frames, block {r['block'] or float('nan'):g} tau, {r['n_origins']} "
+              f"time origins, {r['S'].shape[1]} A particles, NaN softness entries: {r['n_nonpositive']}")
+    else:
+        print(f"{tag}: no log frames: {r['times'].size} dense frames, {r['grid']['lags'].size} log-spaced lags, "
+              f"{r['n_origins']} time origins, {r['S'].shape[1]} A particles, NaN softness entries: "
+              f"{r['n_nonpositive']}")
 
 # %% [markdown]
 # ## Fig. 4(a): $C_S(t)$ and $Q(t)$
@@ -150,6 +157,6 @@ slower = [cv["tau_C_S"] for cv in curves.values()]  # curves are ordered by risi
 print("C_S decays more slowly at lower T:", bool(np.all(np.diff(slower) < 0)))
 
 # %%
-out = ls.lifetime_result(preset, curves, prop, T_low, chosen, delta, calibration, a, r_stay)
+out = ls.lifetime_result(ctx.preset, curves, prop, T_low, chosen, delta, calibration, a, r_stay)
 write_json(ctx.layout.json("lifetime"), out)
 print(f"wrote {ctx.layout.json('lifetime')}")

@@ -50,6 +50,7 @@
 
 # %% tags=["parameters"]
 preset = "quick"
+dataset = ""             # a data set file (TOML) of your own trajectories; when set, preset is ignored (README)
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
@@ -76,7 +77,7 @@ from softlib.io.store import write_json
 from softlib.pipeline import figures_dynamics as figures, layout, rearrangement_stage as rs, stages
 from softlib.pipeline.plotting import pm, sig
 
-ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated)
+ctx = layout.setup(preset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated, dataset=dataset)
 temperatures, tags, T_low = ctx.temperatures, ctx.tags, ctx.T_low
 
 # %% [markdown]
@@ -95,7 +96,7 @@ temperatures, tags, T_low = ctx.temperatures, ctx.tags, ctx.T_low
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-runs = {tag: stages.run_dynamics(ctx.layout.run(tag)) for tag in ctx.all_tags}
+runs = {tag: stages.run_dynamics(ctx.source(tag)) for tag in ctx.all_tags}
 for tag, r in runs.items():
     for note in r["notes"]:
         print(f"{tag}: {note}")
@@ -137,7 +138,7 @@ for tag, s in soft.items():
 edges = rs.softness_edges(soft, tags, n_bins, bins_from)
 if bins_from:  # e.g. the finite-size run on the bins of the paper preset, so P_R(S) compare bin by bin
     print(f"softness bins taken from {bins_from}")
-res = {T: rs.pool_rearrangements(rs.samples_of(ctx.layout, tags[T], soft), per_T[T]["p_c"], edges, window, lag,
+res = {T: rs.pool_rearrangements(rs.samples_of(ctx, tags[T], soft), per_T[T]["p_c"], edges, window, lag,
                                  n_boot, seed, with_trace=(T == T_low), keep_softness=(T == T_low))
        for T in temperatures}
 
@@ -217,7 +218,7 @@ for T in temperatures:
 t_prod = runs[tags[T_low][0]]["plan"]["t_production"]
 sensitivity = rs.window_sensitivity(
     windows, window, res[T_low], t_production=t_prod,
-    rerun=partial(rs.pool_rearrangements, rs.samples_of(ctx.layout, tags[T_low], soft), per_T[T_low]["p_c"],
+    rerun=partial(rs.pool_rearrangements, rs.samples_of(ctx, tags[T_low], soft), per_T[T_low]["p_c"],
                   edges, lag=lag, n_boot=n_boot, seed=seed))
 print(f"T = {T_low:.2f}, production {t_prod:g} tau")
 for w in sensitivity:
@@ -238,7 +239,7 @@ for w in sensitivity:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-out = rs.rearrangements_result(preset, temperatures, tags, edges, per_T, res, soft, sensitivity, window, lag,
+out = rs.rearrangements_result(ctx.preset, temperatures, tags, edges, per_T, res, soft, sensitivity, window, lag,
                                calibration, n_bins, n_boot, seed, bins_from)
 write_json(ctx.layout.json("rearrangements"), out)
 rs.save_tables(ctx.layout.tables, edges, temperatures, res)

@@ -44,6 +44,7 @@
 
 # %% tags=["parameters"]
 preset = "quick"
+dataset = ""             # a data set file (TOML) of your own trajectories; when set, preset is ignored (README)
 build_dir = "build"
 data_dir = "data"
 fig_dir = "figures"
@@ -63,7 +64,7 @@ from softlib.analysis import arrhenius as ar
 from softlib.pipeline import figures_dynamics as figures, layout, rearrangement_stage as rs, report
 from softlib.pipeline.plotting import sig_text as sig, tf  # numbers go into text (the comparison table) here
 
-ctx = layout.setup(preset, build_dir, data_dir, fig_dir, select=False)
+ctx = layout.setup(preset, build_dir, data_dir, fig_dir, select=False, dataset=dataset)
 inputs = rs.load_tables(ctx.layout, window, calibration)
 rear, temperatures, edges, tables = inputs["rear"], inputs["temperatures"], inputs["edges"], inputs["tables"]
 
@@ -148,8 +149,14 @@ print(f"Delta E against 1/S: slope {sig(trend['inv_S']['slope'], 2)} +- {sig(tre
 equil = report.equilibration_table(ctx.layout.summaries)
 print(f"{'run':>10} {'tau_alpha':>9} {'n tau eq':>8} {'e_pot/N':>8}  equilibrated")
 for tag, d in equil.items():
-    print(f"{tag:>10} {sig(d['tau_alpha'], 2):>9} {d['n_tau_eq']:8.0f} {d['e_pot']:8.3f}  "
-          f"{'yes' if d['equilibrated'] else 'NO (left out)'}")
+    n_eq = f"{d['n_tau_eq']:8.0f}" if d["n_tau_eq"] is not None else f"{'n/a':>8}"
+    e_pot = f"{d['e_pot']:8.3f}" if d["e_pot"] is not None else f"{'n/a':>8}"
+    print(f"{tag:>10} {sig(d['tau_alpha'], 2):>9} {n_eq} {e_pot}  "
+          f"{'yes' if d['equilibrated'] else ('NO (left out)' if ctx.dataset is None or ctx.dataset.require_equilibrated else 'NO (analysed anyway)')}")
+if ctx.dataset is not None:
+    print("data set: runs checked by notebook 02 on their dense frames (n tau eq: the trajectory's own length "
+          f"{[round(d['n_tau_run'] or float('nan')) for d in equil.values()]} tau_alpha; the equilibration before "
+          "it and the energy drift are unknown: the files hold no energies)")
 
 # %% [markdown]
 # ## Finite size: the same temperature at N = 4000
@@ -189,7 +196,7 @@ else:
 
 # %%
 rows = report.comparison_rows(rear, fits, selective_reason, trend, shown, label, equil, calibration, t_selective,
-                              fs=fs, **report.stage_outputs(ctx.layout))
+                              fs=fs, kind=ctx.kind, **report.stage_outputs(ctx.layout))
 
 # %% [markdown]
 # ## Where we differ, and why
@@ -203,8 +210,8 @@ rows = report.comparison_rows(rear, fits, selective_reason, trend, shown, label,
 
 # %%
 facts = report.run_facts(ctx.layout.summaries)
-differences = report.differences(rear, fits, label, equil, facts, fs)
-smoke_note = report.smoke_test_note(rear, fits, facts, window, t_selective)
+differences = report.differences(rear, fits, label, equil, facts, fs, kind=ctx.kind)
+smoke_note = report.smoke_test_note(rear, fits, facts, window, t_selective, kind=ctx.kind)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -220,7 +227,7 @@ if smoke_note:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-results = report.results_dict(preset, rear, fits, selective_reason, trend, shown, label, equil, edges, differences,
+results = report.results_dict(ctx.preset, rear, fits, selective_reason, trend, shown, label, equil, edges, differences,
                               fs, window, calibration, t_selective=t_selective, min_frames=min_frames,
                               n_boot=n_boot, seed=seed, inputs=inputs["inputs"])
 written = report.write_report(ctx.layout, results, rows, differences, label[shown], smoke_note)

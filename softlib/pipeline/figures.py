@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .plotting import na
+
 PAIRS = {(0, 0): "AA", (0, 1): "AB", (1, 1): "BB"}
 
 
@@ -119,7 +121,7 @@ def caging_potentials(structure, results, colors, dr_fit=0.03, dr=None):
 
 def _line(ax, x, a, b, r2, label):
     xx = np.linspace(x.min(), x.max(), 50)
-    ax.plot(xx, a + b * xx, "k-", lw=0.8, label=f"{label}, $R^2$ = {r2:.3f}")
+    ax.plot(xx, a + b * xx, "k-", lw=0.8, label=f"{label}, $R^2$ = {na(r2, fmt='.3f')}")
 
 
 def _annotate(ax, ts, xs, ys):
@@ -146,7 +148,7 @@ def fig1a(col, cal, colors):
     ins.tick_params(labelsize=7)
     ins.yaxis.set_label_position("right")
     ins.yaxis.tick_right()
-    ins.set_title(f"$R^2$ = {cal['r2']['b']:.3f}", fontsize=8)
+    ins.set_title(f"$R^2$ = {na(cal['r2']['b'], fmt='.3f')}", fontsize=8)
     _annotate(ax, col["T"], col["Phi_q"], col["inv_S"])
     fig.subplots_adjust(left=0.17, bottom=0.13, right=0.96, top=0.96)  # tight_layout ignores insets
     return fig

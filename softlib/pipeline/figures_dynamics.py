@@ -15,12 +15,16 @@ def dynamics(runs, tags, colors):
     for T in sorted(tags):
         r = runs[tags[T][0]]
         lg, ln = r["log"], r["linear"]
-        short = lg.times < ln.times[0]
-        for ax, y_log, y_lin in ((axes[0], lg.msd, ln.msd), (axes[1], lg.alpha2, ln.alpha2),
-                                 (axes[2], lg.fs, ln.fs)):
-            ax.plot(lg.times, y_log, ".", color=colors[T], ms=3, alpha=0.5)
-            ax.plot(np.r_[lg.times[short], ln.times], np.r_[y_log[short], y_lin], "-", color=colors[T],
-                    label=f"T = {T:.2f}")
+        if lg is None:  # a data set run without log-spaced frames: the dense frames only
+            for ax, y_lin in ((axes[0], ln.msd), (axes[1], ln.alpha2), (axes[2], ln.fs)):
+                ax.plot(ln.times, y_lin, "-", color=colors[T], label=f"T = {T:.2f}")
+        else:
+            short = lg.times < ln.times[0]
+            for ax, y_log, y_lin in ((axes[0], lg.msd, ln.msd), (axes[1], lg.alpha2, ln.alpha2),
+                                     (axes[2], lg.fs, ln.fs)):
+                ax.plot(lg.times, y_log, ".", color=colors[T], ms=3, alpha=0.5)
+                ax.plot(np.r_[lg.times[short], ln.times], np.r_[y_log[short], y_lin], "-", color=colors[T],
+                        label=f"T = {T:.2f}")
         axes[0].plot(r["t_star"], r["p_c"], "o", mfc="none", mec="k")
         axes[1].axvline(r["t_star"], color=colors[T], ls=":", lw=1)
         if np.isfinite(r["tau_alpha"]):

@@ -185,6 +185,10 @@ class Context:
     dropped: dict
     colors: TemperatureColors
     savefig: object
+    dataset: object = None          # the Dataset (softlib.pipeline.dataset) or None for a preset
+    sources: dict = field(default_factory=dict)   # {tag: RunSource}; a preset's are made on demand
+    system: dict | None = None      # {'x', 'rho', 'model', 'notes'} where set-up checked them (data sets)
+    summaries: dict = field(default_factory=dict)  # a data set's equilibration summaries {tag: dict}
 
     @property
     def T_low(self):
@@ -192,7 +196,20 @@ class Context:
 
     @property
     def preset(self):
+        """The output name: the preset's, or the data set's ``name``."""
         return self.layout.preset
+
+    @property
+    def kind(self):
+        return "data set" if self.dataset is not None else "preset"
+
+    def source(self, tag):
+        """The :class:`softlib.pipeline.sources.RunSource` of one run (its trajectory files and facts)."""
+        if tag not in self.sources:
+            from .sources import RunSource
+
+            self.sources[tag] = RunSource.from_run_dir(self.layout.run(tag), tag)
+        return self.sources[tag]
 
     def samples(self, T):
         """Run tags of temperature T."""
@@ -204,7 +221,8 @@ class Context:
 
 
 def setup(preset, build_dir="build", data_dir="data", fig_dir="figures", temperatures=None,
-          require_equilibrated=True, select=True, extra_temperatures=(), root=None, quiet=False):
+          require_equilibrated=True, select=True, extra_temperatures=(), root=None, quiet=False, dataset="",
+          min_temperatures=1):
     """The set-up of an analysis notebook in one call.
 
     Applies the plotting style, checks the preset name, creates ``<data>/<preset>``,
@@ -225,6 +243,11 @@ def setup(preset, build_dir="build", data_dir="data", fig_dir="figures", tempera
         ``temperatures`` is given); for notebooks that read only stored results or user files.
     extra_temperatures : sequence of float
         Temperatures outside the preset that need a colour (user trajectories).
+    dataset : str or Path
+        A data set file (``softlib.pipeline.dataset``): when given, ``preset`` is ignored, the outputs go
+        to ``<build|data|figures>/<name>`` and the runs are the data set's files (:func:`setup_dataset`).
+    min_temperatures : int
+        Fewer usable temperatures than this is an error at once (notebook 02 needs 2 to calibrate).
 
     Returns
     -------
@@ -236,6 +259,9 @@ def setup(preset, build_dir="build", data_dir="data", fig_dir="figures", tempera
     from .runs import select_runs
 
     plotting.use_style()
+    if dataset:
+        return setup_dataset(dataset, build_dir, data_dir, fig_dir, temperatures, require_equilibrated, select,
+                             extra_temperatures, root, quiet, min_temperatures)
     P = get_preset(preset)  # fails early, naming the presets, on a wrong name
     lay = Layout(preset, build_dir, data_dir, fig_dir, root).makedirs()
     if select:
@@ -250,6 +276,105 @@ def setup(preset, build_dir="build", data_dir="data", fig_dir="figures", tempera
         temps, tags, dropped = sel["temperatures"], sel["tags"], sel["dropped"]
     else:
         temps, tags, dropped = sorted(float(t) for t in (temperatures or [])), {}, {}
+    if select:
+        _enough(temps, min_temperatures, f"preset {preset!r}")
     colors = temperature_colors(list(P.temperatures) + list(temps) + [float(t) for t in extra_temperatures])
     return Context(layout=lay, temperatures=list(temps), tags=dict(tags), dropped=dict(dropped), colors=colors,
                    savefig=partial(plotting.savefig, folder=lay.figures))
+
+
+def _enough(temps, n, what):
+    if len(temps) < n:
+        raise ValueError(f"{what}: {len(temps)} usable temperature(s) {list(temps)}, this notebook needs at least "
+                         f"{n} (the calibration of Eq. 7 is a line over temperatures: 2 give it exactly, "
+                         "3 or more with error bars)")
+
+
+def _pick(available, temperatures, where):
+    if not temperatures:
+        return sorted(available)
+    wanted = sorted(float(t) for t in temperatures)
+    unknown = [t for t in wanted if not any(abs(t - k) < 1e-9 for k in available)]
+    if unknown:
+        raise ValueError(f"temperatures {unknown} are not in {where} (it has {sorted(available)})")
+    return [k for k in sorted(available) if any(abs(t - k) < 1e-9 for t in wanted)]
+
+
+def setup_dataset(dataset, build_dir="build", data_dir="data", fig_dir="figures", temperatures=None,
+                  require_equilibrated=True, select=True, extra_temperatures=(), root=None, quiet=False,
+                  min_temperatures=1):
+    """:func:`setup` for a data set file: the user's trajectories instead of a preset's simulations.
+
+    Reads and validates the file (:func:`softlib.pipeline.dataset.load_dataset`), checks the density and
+    composition of every run against the model and the equilibration of every run on its dense frames
+    (:func:`softlib.pipeline.sources.dataset_summaries`: computed once, by the first notebook that needs
+    them, and stored in ``<data>/<name>/simulate/``), and selects the runs: one that fails a check is left
+    out when both ``require_equilibrated`` and the data set's ``require_equilibrated`` say so, else kept with
+    a printed warning. ``select=False`` (notebook 06) reads nothing but the file.
+    """
+    from . import plotting
+    from .dataset import load_dataset
+    from .sources import dataset_sources, dataset_summaries
+
+    ds = load_dataset(dataset)
+    lay = Layout(ds.name, build_dir, data_dir, fig_dir, root).makedirs()
+    say = (lambda *a: None) if quiet else print
+    sources = dataset_sources(ds, lay)
+    temps_all = _pick(ds.temperatures, temperatures, f"data set {ds.path}")
+    tags, dropped, summaries, system = {}, {}, {}, None
+    if select:
+        sources = {t: s for t, s in sources.items() if any(abs(s.T - T) < 1e-9 for T in temps_all)}
+        say(f"data set {ds.name!r} ({ds.path}): model {ds.model}, temperatures {temps_all}")
+        summaries, system = dataset_summaries(sources, lay, log=say)
+        required = bool(require_equilibrated) and ds.require_equilibrated
+        for T in temps_all:
+            for tag in ds.run_at(T).tags:
+                s = summaries[tag]
+                failed = [k for k, v in s["checks"].items() if v is False]
+                if failed and required:
+                    dropped[tag] = "not equilibrated: failed " + ", ".join(failed)
+                    continue
+                if failed:
+                    say(f"WARNING: {tag} fails {', '.join(failed)}; require_equilibrated = false: analysed anyway")
+                tags.setdefault(T, []).append(tag)
+        temps = [T for T in temps_all if T in tags]
+        f0 = next(iter(summaries.values()))["system"]
+        swapped = [t for t, src in sources.items() if getattr(src, "swapped", False)]
+        if swapped:
+            say(f"types swapped in {', '.join(swapped)}: without a species table the larger species is A")
+        say("species: " + ("the species table of the data set file" if any(r.species for r in ds.runs) else
+                           "no species table, so the larger species is A (the default)")
+            + f": A = {f0['N_A']}, B = {f0['N_B']} particles of N = {f0['N']}")
+        say(f"density N/V = {f0['rho']:.5g}, x_A = {f0['x'][0]:.4g}; the analysis uses rho = {system['rho']:.5g}, "
+            f"x = ({system['x'][0]:.4g}, {system['x'][1]:.4g})"
+            + (" (the Kob-Andersen values)" if system["model"] else ""))
+        for n in system["notes"]:
+            say("NOTE: " + n)
+        say("equilibration (dense frames; " + "energy drift not available without energies):")
+        for tag, s in summaries.items():
+            tau, n_tau = s.get("tau_alpha"), s.get("n_tau_production")
+            verdict = "yes" if s["equilibrated"] else "NO"
+            say(f"  {tag}: tau_alpha = {'n/a' if tau is None else f'{tau:.3g}'}, duration = "
+                f"{'n/a' if n_tau is None else f'{n_tau:.0f}'} tau_alpha, halves agree: "
+                f"tau {_yn(s['checks']['halves_agree_tau'])}, MSD {_yn(s['checks']['halves_agree_msd'])}; "
+                f"equilibrated: {verdict}")
+        used = [t for T in temps for t in tags[T]]
+        say(f"runs used ({len(used)}): {', '.join(used)}")
+        for tag, why in dropped.items():
+            say(f"left out {tag}: {why}")
+        if not dropped:
+            say("left out: none")
+        if not temps:
+            raise ValueError(f"no usable run in {ds.path}: {dropped}; give longer trajectories or set "
+                             "require_equilibrated = false in the data set file")
+    else:
+        temps = temps_all
+    _enough(temps, min_temperatures, f"data set {ds.path}")
+    colors = temperature_colors(list(ds.temperatures) + [float(t) for t in extra_temperatures])
+    return Context(layout=lay, temperatures=list(temps), tags=tags, dropped=dropped, colors=colors,
+                   savefig=partial(plotting.savefig, folder=lay.figures), dataset=ds, sources=sources,
+                   system=system, summaries=summaries)
+
+
+def _yn(v):
+    return "n/a" if v is None else ("yes" if v else "NO")

@@ -33,28 +33,49 @@ def fig4a_temperatures(available, requested=None):
     return chosen
 
 
-def load_log_runs(layout, tags, calibration="paper", delta=0.09):
-    """Softness (notebook 03), unwrapped A positions and the log-block length of every run on its log frames.
+def load_log_runs(ctx, tags, calibration="paper", delta=0.09, per_decade=16, origin_every=1.0):
+    """Softness (notebook 03), unwrapped A positions and the time grid of every run, on its log frames.
+
+    ``ctx``: the notebook's Context (a Layout also works for a preset). A run with log-spaced frames
+    (every preset run; a data set run with ``log_files``) uses them: origins at block starts, the block
+    length from the run plan. A run without them (a data set run with only its dense ``files``) uses its
+    dense frames with log-spaced lags (:func:`softlib.analysis.dynamics.time_pairs`, schedule 'linear',
+    lags :func:`~softlib.analysis.dynamics.log_lags`, an origin every ``origin_every`` tau).
 
     Checks that the softness files were made with ``calibration`` and ``delta`` and lie on the
-    trajectory's frames. Returns {tag: {'T', 'S', 'times', 'pos', 'block', 'n_nonpositive'}}.
+    trajectory's frames. Returns {tag: {'T', 'S', 'times', 'pos', 'block', 'grid', 'frames',
+    'n_origins', 'n_nonpositive'}}; ``grid`` holds the keyword arguments of ``time_pairs``.
     """
+    from .sources import RunSource
+
+    layout = getattr(ctx, "layout", ctx)
     runs = {}
     for T in sorted(tags):
         for tag in tags[T]:
-            s = read_softness(layout.softness_of(tag), "log", mmap=False)
+            src = ctx.source(tag) if hasattr(ctx, "source") else RunSource.from_run_dir(layout.run(tag), tag)
+            sch = "log" if src.has("log") else "linear"
+            s = read_softness(layout.softness_of(tag), sch, mmap=False)
             key = s["key"]
             if key.get("variant") != calibration or abs(key.get("delta", delta) - delta) > 1e-12:
                 raise ValueError(f"{layout.softness_of(tag)} holds softness for calibration {key.get('variant')!r}, "
                                  f"delta {key.get('delta')}; this notebook runs with {calibration!r}, {delta}: "
                                  "rerun notebook 03 with these parameters")
-            tr = load(layout.trajectory(tag, "log"))
+            tr = load(src.path(sch)) if src.kind == "preset" else src.open(sch)
             if not np.allclose(tr.times, s["times"]):
                 raise ValueError(f"{tag}: softness and trajectory frames differ; rerun notebook 03")
-            plan = json.loads((layout.run(tag) / "run.json").read_text())["plan"]
-            runs[tag] = {"T": T, "S": np.asarray(s["softness"], float), "times": s["times"],
-                         "pos": tr.positions[:, s["a_index"]], "block": float(plan["log_block"]),
-                         "n_nonpositive": s["n_nonpositive"]}
+            times = np.asarray(s["times"])
+            if sch == "log":
+                block = float(src.plan["log_block"]) if src.plan.get("log_block") else None
+                grid = {"schedule": "log", "block": block}
+                n_org = dyn.log_block_origins(times, block).size
+            else:
+                dt = float(np.median(np.diff(times)))
+                every = max(1, int(round(origin_every / dt)))
+                grid = {"schedule": "linear", "origin_every": every, "lags": dyn.log_lags(times.size, per_decade)}
+                block, n_org = None, int(np.arange(0, times.size - 1, every).size)
+            runs[tag] = {"T": T, "S": np.asarray(s["softness"], float), "times": times,
+                         "pos": np.asarray(tr[:].positions)[:, s["a_index"]], "block": block, "grid": grid,
+                         "frames": sch, "n_origins": int(n_org), "n_nonpositive": s["n_nonpositive"]}
     return runs
 
 
@@ -73,16 +94,20 @@ def lifetime_curves(runs, a=0.3, summaries=None):
     """
     curves = {}
     for tag, r in runs.items():
-        pairs = dyn.time_pairs(r["times"], schedule="log", block=r["block"])
+        grid = r.get("grid", {"schedule": "log", "block": r["block"]})
+        pairs = dyn.time_pairs(r["times"], **grid)
         t, q = lt.overlap(r["pos"], r["times"], a=a, pairs=pairs)
         _, c, excl = lt.softness_correlation(r["S"], r["times"], pairs=pairs)
-        _, fs = dyn.self_intermediate_scattering(r["pos"], r["times"], schedule="log", block=r["block"])
+        _, fs = dyn.self_intermediate_scattering(r["pos"], r["times"], **grid)
         summ = None if summaries is None else summaries / f"{tag}.json"
-        tau_01 = json.loads(summ.read_text()).get("tau_alpha", np.nan) if summ is not None and summ.exists() else None
+        summary = json.loads(summ.read_text()) if summ is not None and summ.exists() else {}
+        tau_01 = summary.get("tau_alpha")
         if tau_01 is not None and np.isfinite(tau_01):
-            tau, src = float(tau_01), "notebook 01"
+            # notebook 01's summary for a preset; the data set check of notebook 02 for user runs
+            tau, src = float(tau_01), ("summary of 02" if "made_by" in summary else "notebook 01")
         else:
-            tau, src = dyn.tau_alpha(t, fs, missing="nan"), "F_s on log frames"
+            tau = dyn.tau_alpha(t, fs, missing="nan")
+            src = "F_s on log frames" if grid["schedule"] == "log" else "F_s, dense frames"
         curves[tag] = {"T": r["T"], "t": t, "C_S": c, "Q": q, "F_s": fs, "excluded": excl,
                        "tau_alpha": tau, "tau_alpha_source": src,
                        "tau_C_S": decay_time(t, c), "tau_Q": decay_time(t, q)}
@@ -113,8 +138,9 @@ def propagators(runs, tags, n_s0=5, s0_quantiles=(0.05, 0.2), r_stay=0.5, n_s=40
     for tag in tags:
         r = runs[tag]
         for name, e0 in (("hard", e_hard), ("s0", e_s0)):
+            grid = r.get("grid", {"schedule": "log", "block": r["block"]})
             props.setdefault(name, []).append(lt.propagator(r["S"], r["pos"], r["times"], e0, e_s, r_stay=r_stay,
-                                                            block=r["block"]))
+                                                            **grid))
     return {"S_all": S_all, "e_hard": e_hard, "e_s0": e_s0, "e_s": e_s,
             "hard": lt.combine(props["hard"]), "s0": lt.combine(props["s0"])}
 

@@ -65,6 +65,14 @@ def sig_text(x, n=2):
     return f"{x:.{n}g}"
 
 
+def na(x, n=2, fmt=None):
+    """``x`` with ``n`` significant digits (or the format ``fmt``), or 'n/a' where it is unavailable (None:
+    e.g. the error of a line through two points)."""
+    if x is None:
+        return "n/a"
+    return format(x, fmt) if fmt else sig(x, n)
+
+
 def tf(x):
     """A temperature with two decimals ('nan' when missing, 'inf' when lines never cross at T > 0)."""
     return "nan" if x is None else f"{x:.2f}"

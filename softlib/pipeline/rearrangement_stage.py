@@ -66,10 +66,18 @@ def softness_edges(soft, tags, n_bins=8, bins_from=""):
 
 
 def _positions(source):
-    """(times, unwrapped positions) from a linear.gsd path or a (times, positions) pair."""
+    """(times, unwrapped positions) from a linear.gsd path, a RunSource (its dense frames) or a
+    (times, positions) pair."""
     if isinstance(source, (str, Path)):
         t, _, _, pos = load_positions(source)
         return t, pos
+    if hasattr(source, "open"):
+        if source.kind == "preset":
+            t, _, _, pos = load_positions(source.path("linear"))
+            return t, pos
+        return source.positions("linear")
+    if len(source) == 4:  # (times, species, box, positions): a data set run's dense frames (samples_of)
+        return source[0], source[3]
     return source
 
 
@@ -80,8 +88,9 @@ def pool_rearrangements(samples, p_c, edges, window=15.0, lag=0.0, n_boot=200, s
     Parameters
     ----------
     samples : list of (trajectory, softness)
-        ``trajectory``: the run's ``linear.gsd`` (loaded one at a time) or a ``(times, positions)`` pair of
-        all particles; ``softness``: the run's :func:`read_softness` dict (``times``, ``softness``
+        ``trajectory``: the run's ``linear.gsd`` or RunSource (loaded one at a time), a ``(times, positions)``
+        pair or a ``(times, species, box, positions)`` tuple (a data set's run, :func:`samples_of`) of all
+        particles; ``softness``: the run's :func:`read_softness` dict (``times``, ``softness``
         (frames, N_A), ``a_index``).
     p_c : float
         Mobility threshold of the temperature (sigma^2).
@@ -138,9 +147,23 @@ def pool_rearrangements(samples, p_c, edges, window=15.0, lag=0.0, n_boot=200, s
     return out
 
 
-def samples_of(layout, tags, soft):
-    """The (linear.gsd, softness) pairs of :func:`pool_rearrangements` for one temperature's tags."""
-    return [(layout.trajectory(tag, "linear"), soft[tag]) for tag in tags]
+def samples_of(ctx, tags, soft):
+    """The (dense frames, softness) pairs of :func:`pool_rearrangements` for one temperature's tags.
+
+    ``ctx``: the notebook's Context (its run sources: a preset's linear.gsd or a data set's files), or a
+    Layout (a preset's ``runs/<tag>/linear.gsd``)."""
+    if hasattr(ctx, "source"):
+        out = []
+        for tag in tags:
+            src = ctx.source(tag)
+            if src.kind != "preset":
+                # a data set's run as arrays (times, species, box, positions), read with its own timestep and
+                # species: consumers that reload a path (predictors_stage.run_data) would lose them
+                tr = src.open("linear")
+                src = (np.asarray(tr.times), np.asarray(tr.species), np.asarray(tr.box), np.asarray(tr[:].positions))
+            out.append((src, soft[tag]))
+        return out
+    return [(ctx.trajectory(tag, "linear"), soft[tag]) for tag in tags]
 
 
 def window_sensitivity(windows, window, result, rerun, t_production):

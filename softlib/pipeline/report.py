@@ -33,8 +33,10 @@ def equilibration_table(summaries):
     equil = {}
     for f in sorted(summaries.glob("T*_s*.json")):
         d = json.loads(f.read_text())
-        equil[d["tag"]] = {"T": d["T"], "tau_alpha": d["tau_alpha"], "n_tau_eq": d["n_tau_equilibration"],
-                           "equilibrated": d["equilibrated"], "e_pot": d["e_pot"]}
+        equil[d["tag"]] = {"T": d["T"], "tau_alpha": d["tau_alpha"], "n_tau_eq": d.get("n_tau_equilibration"),
+                           "equilibrated": d["equilibrated"], "e_pot": d.get("e_pot")}
+        if "made_by" in d:  # a data set's run, checked on its own frames by notebook 02 (no energies)
+            equil[d["tag"]]["n_tau_run"] = d.get("n_tau_production")
     return equil
 
 
@@ -43,7 +45,8 @@ def run_facts(summaries):
     facts = {}
     for f in sorted(summaries.glob("T*_s*.json")):
         d = json.loads(f.read_text())
-        t_prod = d.get("n_tau_production", np.nan) * d.get("tau_alpha", np.nan) if d.get("tau_alpha") else np.nan
+        t_prod = d.get("duration") or ((d.get("n_tau_production") or np.nan) * d["tau_alpha"]
+                                       if d.get("tau_alpha") else np.nan)
         facts[d["tag"]] = {"T": d["T"], "N": d.get("N"), "t_production": float(t_prod)}
     return facts
 
@@ -108,8 +111,10 @@ def finite_size_table(fs):
 
 
 def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, calibration="paper",
-                    t_selective=0.60, cal=None, loc=None, life=None, fs=None):
-    """The table of claims: [(claim, paper, ours, note)], each entry from the results given."""
+                    t_selective=0.60, cal=None, loc=None, life=None, fs=None, kind="preset"):
+    """The table of claims: [(claim, paper, ours, note)], each entry from the results given.
+
+    ``kind``: 'preset' (runs of notebook 01) or 'data set' (someone's trajectories, checked by notebook 02)."""
     pt = rear["per_temperature"]
     temperatures = sorted(float(T) for T in rear["temperatures"])
     T_low = min(temperatures)
@@ -118,8 +123,11 @@ def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, c
     rows = []
     if cal is not None:
         r2 = cal.get("r2", {})
+        two = len(cal.get("temperatures", [])) == 2
         rows.append(("Fig. 1: 1/S^av, Phi_q, Phi_r linear in each other", "linear",
-                     ", ".join(f"R^2({k}) = {v:.3f}" for k, v in r2.items()), "notebook 02"))
+                     "2 temperatures: a line through two points cannot test linearity" if two else
+                     ", ".join(f"R^2({k}) = {'n/a' if v is None else f'{v:.3f}'}" for k, v in r2.items()),
+                     "notebook 02"))
     else:
         rows.append(("Fig. 1 linearity (R^2)", "linear", "calibration.json not found", "run notebook 02"))
     if loc is not None:
@@ -158,7 +166,8 @@ def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, c
          "over the shared bins"),
         ("Fig. 5(c): ln P_R linear in 1/T", "linear",
          f"median chi^2/dof {sig(np.nanmedian(fit_all.chi2_dof), 2)} (all T, dof {fit_all.dof})"
-         if fit_all.dof > 0 else "2 temperatures: not testable", f"{int(fit_all.kept.sum())} bins kept"),
+         if fit_all.dof > 0 else "2 temperatures: a line through two points cannot test linearity",
+         f"{int(fit_all.kept.sum())} bins kept"),
         ("Fig. 5(c): crossing (onset) temperature, all T", "0.801",
          f"{tf(fit_all.crossing['T'])} [{tf(fit_all.crossing['low'])}, {tf(fit_all.crossing['high'])}]",
          f"T = {temperatures}"),
@@ -172,14 +181,21 @@ def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, c
         ("Fig. 5(d) inset: Delta E linear in 1/S", "linear, deviations at small S",
          f"R^2 {trend['inv_S']['r2']:.2f}", ""),
         ("tau_alpha at the lowest T", "700 at T = 0.47", f"{sig(low['tau_alpha'], 2)} at T = {T_low:.2f}",
-         "F_s(q = 7.25) = 1/e, A particles, dense frames, mean of the samples; per sample (notebook 01): "
+         "F_s(q = 7.25) = 1/e, A particles, dense frames, mean of the samples; per sample ("
+         + ("notebook 01" if kind == "preset" else "equilibration check of notebook 02") + "): "
          + ", ".join(f"{t}: {sig(d['tau_alpha'], 2)}" for t, d in equil.items() if abs(d["T"] - T_low) < 1e-9)),
     ]
     if equil:
         bad = [t for t, d in equil.items() if not d["equilibrated"]]
-        rows.append(("Equilibration (ours only)", "-", f"{len(equil) - len(bad)} of {len(equil)} runs pass; "
-                     f"equilibration >= {min(d['n_tau_eq'] for d in equil.values()):.0f} tau_alpha",
-                     ("left out: " + ", ".join(bad)) if bad else "energy drift, two halves, length"))
+        n_eq = [d["n_tau_eq"] for d in equil.values() if d.get("n_tau_eq") is not None]
+        n_run = [d["n_tau_run"] for d in equil.values() if d.get("n_tau_run") is not None]
+        length = (f"equilibration >= {min(n_eq):.0f} tau_alpha" if n_eq else
+                  f"trajectories of >= {min(n_run):.0f} tau_alpha" if n_run else "lengths unknown")
+        checks = ("energy drift, two halves, length" if n_eq else
+                  "length and two halves of the dense frames; no energies, so no drift check")
+        rows.append(("Equilibration (ours only)", "-", f"{len(equil) - len(bad)} of {len(equil)} runs pass; {length}",
+                     (("left out or analysed with a warning: " if kind != "preset" else "left out: ")
+                      + ", ".join(bad)) if bad else checks))
     if fs is not None:
         a, b = fs["sizes"].values()
         T_fs = fs["T"]
@@ -220,11 +236,15 @@ def _sizes(facts):
     return sorted({d["N"] for d in facts.values() if d.get("N")})
 
 
-def differences(rear, fits, labels, equil, facts=None, fs=None):
+def differences(rear, fits, labels, equil, facts=None, fs=None, kind="preset", chi2_bent=3.0, flat=1.5,
+                busy=0.5, near=0.05):
     """Where we differ from the paper, by how much and the likely reasons: a list of sentences.
 
     ``facts``: :func:`run_facts` (N, production lengths); sentences that need them leave them out
-    when they are not given.
+    when they are not given. Every statement is conditional on the numbers given: 'not linear' only
+    with three or more temperatures and a median chi^2/dof above ``chi2_bent``; 'flat' only for a
+    contrast of P_R(S) below ``flat`` with more than ``busy`` of the particle-frames rearranging;
+    'close to the paper's' only within ``near``. (``busy`` is kept for callers; the flatness decides.) ``kind`` names what the data are ('preset', 'data set').
     """
     facts = facts or {}
     pt = rear["per_temperature"]
@@ -237,7 +257,8 @@ def differences(rear, fits, labels, equil, facts=None, fs=None):
     out = []
     by_T = {}
     for d in equil.values():
-        by_T.setdefault(round(d["T"], 6), []).append(d["tau_alpha"])
+        if d.get("tau_alpha") is not None and np.isfinite(d["tau_alpha"]):
+            by_T.setdefault(round(d["T"], 6), []).append(d["tau_alpha"])
     tau_samples = by_T.get(round(T_low, 6), [])
     if abs(T_low - 0.47) < 1e-9:
         within = len(tau_samples) > 1 and min(tau_samples) <= 700 <= max(tau_samples)
@@ -263,7 +284,8 @@ def differences(rear, fits, labels, equil, facts=None, fs=None):
         t_prod = [d["t_production"] for d in runs_low if np.isfinite(d["t_production"])]
         length = f"{sig(max(t_prod), 2)} tau, " if t_prod else ""
         size = f"N = {sizes[0]} against the paper's {PAPER['N']}, " if len(sizes) == 1 else ""
-        why = (f"our smaller system and shorter runs at T = {T_low:.2f} ({size}{length}"
+        smaller = "our smaller system and " if len(sizes) == 1 and sizes[0] < PAPER["N"] else "our "
+        why = (f"{smaller}run lengths at T = {T_low:.2f} ({size}{length}"
                f"{len(runs_low)} sample{'s' if len(runs_low) > 1 else ''})")
     else:
         why = "our system size and run lengths"
@@ -280,24 +302,46 @@ def differences(rear, fits, labels, equil, facts=None, fs=None):
         "of an event).")
     hot = max(temperatures)
     c = fits["all"].crossing
-    out.append(
-        f"Crossing over all temperatures: {tf(c['T'])} [{tf(c['low'])}, {tf(c['high'])}], close to the paper's "
-        f"0.801, but with median chi^2/dof {sig(np.nanmedian(fits['all'].chi2_dof), 2)}: ln P_R is not linear in "
-        f"1/T over {min(temperatures):.2f}-{hot:.2f}. At T = {hot:.2f}, "
-        f"{100 * pt[f'{hot:.3f}']['fraction_rearranging']:.0f} % of all particle-frames count as rearranging "
-        f"and P_R(S) is flat (max/min {sig(p_r_contrast(pt, hot), 2)}), so every line passes near one point at "
-        f"1/T = {1 / hot:.2f}: a fit that includes the hottest temperature puts the crossing near it whatever "
-        "the colder temperatures say. The paper studies temperatures up to 0.80 (its Fig. 4), so its 0.801 may "
-        "be pinned in the same way if T = 0.80 entered its fit.")
+    n_fit = int(np.size(fits["all"].temperatures))
+    chi2 = float(np.nanmedian(fits["all"].chi2_dof)) if np.any(np.isfinite(fits["all"].chi2_dof)) else float("nan")
+
+    def vs_paper(T):
+        if T is None or not np.isfinite(T):
+            return "no crossing to compare with the paper's 0.801"
+        if abs(T - PAPER["onset"]) <= near:
+            return f"close to the paper's {PAPER['onset']}"
+        return f"{abs(T - PAPER['onset']):.2f} {'below' if T < PAPER['onset'] else 'above'} the paper's {PAPER['onset']}"
+
+    text = f"Crossing over all temperatures: {tf(c['T'])} [{tf(c['low'])}, {tf(c['high'])}], {vs_paper(c['T'])}"
+    if n_fit < 3:
+        text += (f". With {n_fit} temperatures each line goes through two points: a line through two points "
+                 "cannot test linearity (chi^2/dof is undefined), so the Arrhenius form is assumed, not tested.")
+    elif np.isfinite(chi2) and chi2 > chi2_bent:
+        text += (f", but with median chi^2/dof {sig(chi2, 2)}: ln P_R is not linear in 1/T over "
+                 f"{min(temperatures):.2f}-{hot:.2f}.")
+    else:
+        text += (f"; median chi^2/dof {sig(chi2, 2)}: ln P_R is consistent with a line in 1/T over "
+                 f"{min(temperatures):.2f}-{hot:.2f}.")
+    busy_hot = pt[f"{hot:.3f}"].get("fraction_rearranging")
+    contrast_hot = p_r_contrast(pt, hot)
+    if busy_hot is not None and np.isfinite(contrast_hot) and contrast_hot < flat:
+        text += (f" At T = {hot:.2f}, {100 * busy_hot:.0f} % of all particle-frames count as rearranging and "
+                 f"P_R(S) is flat (max/min {sig(contrast_hot, 2)}), so every line passes near one point at "
+                 f"1/T = {1 / hot:.2f}: a fit that includes the hottest temperature puts the crossing near it "
+                 "whatever the colder temperatures say. The paper studies temperatures up to 0.80 (its Fig. 4), so "
+                 "its 0.801 may be pinned in the same way if T = 0.80 entered its fit.")
+    out.append(text)
     if "selective" in fits:
         c = fits["selective"].crossing
+        moved = abs(fits["all"].crossing["T"] - c["T"]) if c["T"] is not None and fits["all"].crossing["T"] \
+            is not None else float("nan")
         out.append(
             f"Crossing over {labels['selective']} (where p_hop is selective): {tf(c['T'])} [{tf(c['low'])}, "
             f"{tf(c['high'])}], median chi^2/dof {sig(np.nanmedian(fits['selective'].chi2_dof), 2)}; "
-            f"{abs(0.801 - c['T']):.2f} {'below' if c['T'] < 0.801 else 'above'} the paper's. The bootstrap "
-            "intervals cover the sampling of particles, not the choice of temperatures, which here moves the "
-            f"crossing by {abs(fits['all'].crossing['T'] - c['T']):.2f}: our data do not pin an onset temperature "
-            "to 0.80.")
+            f"{vs_paper(c['T'])}. The bootstrap intervals cover the sampling of particles, not the choice of "
+            f"temperatures, which here moves the crossing by {sig(moved, 2)}"
+            + (": our data do not pin an onset temperature to 0.80." if np.isfinite(moved) and moved > near
+               else "."))
     if fs is not None:
         a, b = fs["sizes"].values()
         ratio = np.nanmean(b["P_R"] / a["P_R"]) if np.allclose(a["bins"], b["bins"]) else np.nan
@@ -311,12 +355,15 @@ def differences(rear, fits, labels, equil, facts=None, fs=None):
             + (f"P_R itself is {100 * (ratio - 1):+.0f} % at N = {b['N']} in every bin, with tau_alpha "
                f"{sig(b['tau_alpha'], 2)} against {sig(a['tau_alpha'], 2)}; one sample per size cannot separate "
                "this from the sample-to-sample scatter above." if np.isfinite(ratio) else ""))
-    out.append("The paper's c0 and c1 are not given; ours are fitted over the temperatures of this preset "
-               "(notebook 02), and every softness value inherits their uncertainty.")
+    n_T = len(temperatures)
+    out.append(f"The paper's c0 and c1 are not given; ours are fitted over the {n_T} temperatures of this {kind} "
+               "(notebook 02), and every softness value inherits their uncertainty"
+               + (": with two temperatures the line goes exactly through both points and that uncertainty is "
+                  "unknown." if n_T == 2 else "."))
     return out
 
 
-def smoke_test_note(rear, fits, facts=None, window=15.0, t_selective=0.60, long_window=4.0):
+def smoke_test_note(rear, fits, facts=None, window=15.0, t_selective=0.60, long_window=4.0, kind="preset"):
     """A warning for presets that cannot test the paper's numbers (no selective fit): built from the data."""
     if "selective" in fits:
         return None
@@ -331,7 +378,8 @@ def smoke_test_note(rear, fits, facts=None, window=15.0, t_selective=0.60, long_
     hot = [T for T in temps if np.isfinite(pt[f"{T:.3f}"].get("tau_alpha") or np.nan)
            and window >= long_window * pt[f"{T:.3f}"]["tau_alpha"]]
     n_sel = sum(T <= t_selective + 1e-9 for T in temps)
-    text = f"This preset ({what}) is a smoke test: "
+    text = f"This {kind} ({what}) is a smoke test: " if kind == "preset" else \
+        f"This {kind} ({what}) cannot test the paper's onset: "
     if hot:
         text += (f"at T >= {min(hot):.2f} the window Dt = {window:g} is {long_window:g} tau_alpha or longer, so p_hop "
                  "marks a large share of all particle-frames and P_R(S) is nearly flat; ")
@@ -412,3 +460,42 @@ def stage_outputs(layout):
     missing), the keyword arguments of :func:`comparison_rows`."""
     return {k: _optional_json(layout.json(stage)) for k, stage in
             (("cal", "calibration"), ("loc", "local_softness"), ("life", "lifetime"))}
+
+
+def predictors_comparison_row(predictors):
+    """The COMPARISON.md row of notebook 07: the paper's 75 % / 77 % beside our fractions, accuracies and AUCs.
+
+    Parameters
+    ----------
+    predictors : dict
+        Contents of ``predictors.json``; its lowest temperature where both S and S_ML have metrics is used.
+
+    Returns
+    -------
+    (claim, paper, ours, note) strings, in the format of :func:`comparison_rows`.
+    """
+    def pct(v, e):
+        return "n/a" if v is None else f"{100 * v:.0f} % +- {100 * (e or 0):.1g} %"
+
+    def num(v, e):
+        return "n/a" if v is None else f"{sig(v, 2)} +- {sig(e, 1)}"
+
+    claim = "Fig. 5(a) vs machine learning: rearranging above the peak / test accuracy (notebook 07)"
+    paper = "75 % (S, T = 0.47) / 77 % (SVM on radial functions)"
+    per = predictors["predictors"]
+    temps = sorted(float(T) for T in predictors["temperatures"])
+    T = next((t for t in temps if f"{t:.3f}" in per.get("S", {}) and f"{t:.3f}" in per.get("S_ML", {})), None)
+    if T is None:
+        return claim, paper, "no metrics", "too few examples to train and test at every temperature"
+    k = f"{T:.3f}"
+    s, m = per["S"][k], per["S_ML"][k]
+    ours = "; ".join(
+        f"{name} above peak {pct(v['fraction_above_peak'], v.get('fraction_above_peak_error'))} (baseline "
+        f"{pct(v.get('baseline_above_peak'), v.get('baseline_above_peak_error'))}), balanced accuracy "
+        f"{pct(v['balanced_accuracy'], v.get('balanced_accuracy_error'))}, AUC {num(v['auc'], v['auc_error'])}"
+        for name, v in (("S", s), ("S_ML", m)))
+    note = (f"T = {T:.2f}. 75 % is the share of rearranging particles above the mode of P(S), to be read against "
+            "the share of all particles there (baseline); 77 % is an SVM's accuracy on balanced soft/hard test "
+            "sets (baseline 50 %): different metrics. Balanced accuracy and AUC put both predictors on the same "
+            "held-out examples")
+    return claim, paper, ours, note

@@ -24,8 +24,10 @@ def softness_parameters_by_T(cal, temperatures):
 
 
 def fig2_frames(path, n_frames=20):
-    """Positions (F, N, 3), species and box of ``n_frames`` frames spread over one trajectory."""
-    traj = load(path)
+    """Positions (F, N, 3), species and box of ``n_frames`` frames spread over one trajectory.
+
+    ``path``: a trajectory file or a :class:`softlib.pipeline.sources.RunSource` (its dense frames)."""
+    traj = path.open("linear") if hasattr(path, "open") else load(path)
     frames = traj[:: max(1, traj.n_frames // n_frames)][:n_frames]
     return frames.positions, traj.species, traj.box
 
@@ -100,7 +102,7 @@ def fig2_data(positions, species, box, deltas=(0.05, 0.09, 0.12), dr=0.01):
 def compute_softness(ctx, cal, delta=0.09, schedules=("linear", "log"), chunk=256, calibration="paper"):
     """:func:`stages.compute_run_softness` for every selected run; {tag: per-schedule summary}."""
     lay = ctx.layout
-    return {tag: compute_run_softness(lay.run(tag), lay.softness_of(tag), cal, T=T, delta=delta,
+    return {tag: compute_run_softness(ctx.source(tag), lay.softness_of(tag), cal, T=T, delta=delta,
                                       schedule=schedules, chunk=chunk, variant=calibration)
             for T in ctx.temperatures for tag in ctx.tags[T]}
 

@@ -1,7 +1,6 @@
 """Per-run drivers of the pipeline: read a run folder, call the analysis, store the result."""
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from ..io.trajectory import load, load_positions
 # ----------------------------------------------------------------------------------------
 # driver
 # ----------------------------------------------------------------------------------------
-def _chunk_reader(path):
+def _chunk_reader(path, source=None, schedule="linear"):
     """(n_frames, species, box, times, read(a, b) -> (b - a, N, 3) positions) of one trajectory file."""
-    traj = load(path)
+    traj = load(path) if source is None else source.open(schedule)
     return (traj.n_frames, np.asarray(traj.species), np.asarray(traj.box), np.asarray(traj.times),
             lambda a, b: np.asarray(traj[a:b].positions))
 
@@ -37,8 +36,9 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
 
     Parameters
     ----------
-    run_dir : path
-        ``build/<preset>/runs/T0.600_s0`` (must contain run.json: the run is complete).
+    run_dir : path or RunSource
+        ``build/<preset>/runs/T0.600_s0`` (must contain run.json: the run is complete), or the
+        :class:`softlib.pipeline.sources.RunSource` of a run (a data set's files).
     out_dir : path
         ``build/<preset>/softness/T0.600_s0``.
     calibration : dict or path
@@ -48,7 +48,8 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
     delta : float
         Gaussian width (sigma_AA).
     schedule : str or tuple of str
-        'linear' and/or 'log'.
+        'linear' and/or 'log'; a schedule the run does not have (a data set run without log files)
+        is skipped and absent from the result.
     chunk : int
         Frames per read/compute/write step.
     variant : {'paper', 'smeared'}
@@ -61,24 +62,27 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
     dict
         Per schedule: ``n_frames``, ``n_a``, ``n_nonpositive``, ``path``.
     """
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    from .sources import RunSource
+
+    src = run_dir if isinstance(run_dir, RunSource) else RunSource.from_run_dir(run_dir)
+    out_dir = Path(out_dir)
     delta = check_delta(delta)
-    if not (run_dir / "run.json").exists():
-        raise ValueError(f"{run_dir}/run.json is missing: the run is not complete (finish the simulation first)")
-    with open(run_dir / "run.json") as f:
-        run = json.load(f)
     if T is None:
-        T = run.get("plan", {}).get("T")
+        T = src.T
     T = as_temperature(T)
     par = softness_parameters(calibration, T, variant)
     schedules = (schedule,) if isinstance(schedule, str) else tuple(schedule)
     chunk = max(1, int(chunk))
     result = {}
     for sch in schedules:
-        path = run_dir / f"{sch}.gsd"
+        if sch not in ("linear", "log"):
+            raise ValueError(f"schedule must be 'linear' or 'log', got {sch!r}")
+        if not src.has(sch):
+            continue
+        path = src.path(sch)
         if not path.exists():
             raise ValueError(f"{path} not found: schedule must be 'linear' or 'log' of a complete run")
-        n, species, box, times, read = _chunk_reader(path)
+        n, species, box, times, read = _chunk_reader(path, None if src.kind == "preset" else src, sch)
         species = as_species(species)
         a_idx = _check_centers(species, 0)
         st = path.stat()
@@ -91,7 +95,7 @@ def compute_run_softness(run_dir, out_dir, calibration, T=None, delta=0.09, sche
             if progress:
                 from tqdm import tqdm
 
-                bar = tqdm(total=n, initial=w.n_done, desc=f"{run_dir.name} {sch}", unit="frame")
+                bar = tqdm(total=n, initial=w.n_done, desc=f"{src.tag} {sch}", unit="frame")
             for a in range(w.n_done, n, chunk):
                 b = min(n, a + chunk)
                 dep = local_depth(read(a, b), species, box, T, par["limits"], delta, rule=rule)
@@ -120,8 +124,10 @@ def run_dynamics(run_dir, select=0, origin_every=1.0, per_decade=16, points=5, q
 
     Parameters
     ----------
-    run_dir : path
-        ``build/<preset>/runs/T0.600_s0`` with ``run.json``, ``linear.gsd`` and ``log.gsd``.
+    run_dir : path or RunSource
+        ``build/<preset>/runs/T0.600_s0`` with ``run.json``, ``linear.gsd`` and ``log.gsd``, or the
+        :class:`softlib.pipeline.sources.RunSource` of a run. A run without log-spaced frames (a data
+        set's) has ``log`` None and NaN ``log_values``; everything else comes from the dense frames.
     select : {0, 1}
         Species (default A).
     origin_every : float
@@ -139,21 +145,27 @@ def run_dynamics(run_dir, select=0, origin_every=1.0, per_decade=16, points=5, q
     ``linear`` and ``log`` the values ``tau_alpha``, ``t_star``, ``p_c`` (NaN when not
     found, with the reason in ``notes``), plus ``tau_alpha``, ``t_star``, ``p_c`` (linear).
     """
-    run_dir = Path(run_dir)
-    if not (run_dir / "run.json").exists():
-        raise ValueError(f"{run_dir}/run.json is missing: the run is not complete (finish the simulation first)")
-    with open(run_dir / "run.json") as f:
-        plan = json.load(f)["plan"]
+    from .sources import RunSource
+
+    src = run_dir if isinstance(run_dir, RunSource) else RunSource.from_run_dir(run_dir)
+    plan = src.plan
     out = {"T": float(plan["T"]), "plan": plan, "notes": []}
-    t, sp, _, pos = load_positions(run_dir / "log.gsd")
-    out["log"] = displacement_moments(pos, t, sp, select, schedule="log", block=plan.get("log_block"), q=q)
-    t, sp, _, pos = load_positions(run_dir / "linear.gsd")
+    if src.has("log"):
+        t, sp, pos = _times_positions(src, "log")
+        out["log"] = displacement_moments(pos, t, sp, select, schedule="log", block=plan.get("log_block"), q=q)
+    else:
+        out["log"] = None
+        out["notes"].append("log: no log-spaced frames; short times from the dense frames only")
+    t, sp, pos = _times_positions(src, "linear")
     dt = _uniform_spacing(t, "linear.gsd")
     every = max(1, int(round(origin_every / dt)))
     out["linear"] = displacement_moments(pos, t, sp, select, schedule="linear", origin_every=every,
                                          lags=log_lags(t.size, per_decade), q=q)
     for name in ("linear", "log"):
         m = out[name]
+        if m is None:
+            out[name + "_values"] = {"tau_alpha": np.nan, "t_star": np.nan, "p_c": np.nan}
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             tau = tau_alpha(m.times, m.fs, missing="nan")
@@ -167,3 +179,12 @@ def run_dynamics(run_dir, select=0, origin_every=1.0, per_decade=16, points=5, q
         out[name + "_values"] = {"tau_alpha": tau, "t_star": ts, "p_c": pc}
     out.update(out["linear_values"])
     return out
+
+
+def _times_positions(src, schedule):
+    """(times, species, unwrapped positions) of one schedule of a run (GSD of a preset: as before)."""
+    if src.kind == "preset":
+        t, sp, _, pos = load_positions(src.path(schedule))
+        return t, sp, pos
+    tr = src.open(schedule)
+    return np.asarray(tr.times), np.asarray(tr.species), np.asarray(tr[:].positions)

@@ -183,8 +183,12 @@ def test_linear_fit_recovers_lines():
     assert fit["slope_err"] == pytest.approx(np.sqrt(cov[0, 0]))
     assert fit["intercept_err"] == pytest.approx(np.sqrt(cov[1, 1]))
     assert abs(fit["slope"] - 2.0) < 3 * fit["slope_err"]
-    with pytest.raises(ValueError, match="at least 3"):
-        cg.linear_fit([1, 2], [1, 2])
+    # two points: the line through them, with its errors and R^2 unavailable (None)
+    two = cg.linear_fit([1.0, 3.0], [2.0, 8.0])
+    assert (two["slope"], two["intercept"]) == (3.0, -1.0)
+    assert two["slope_err"] is None and two["intercept_err"] is None and two["r2"] is None
+    with pytest.raises(ValueError, match="at least 2"):
+        cg.linear_fit([1.0], [1.0])
     with pytest.raises(ValueError, match="equal"):
         cg.linear_fit([1, 1, 1], [1, 2, 3])
 

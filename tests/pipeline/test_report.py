@@ -77,7 +77,15 @@ def test_differences_state_only_facts_from_the_results():
     assert "(N = 500 against the paper's 4000, 200 tau, 2 samples)" in text
     assert "64 % +- 3 % against about 75 % (-11 points)" in text and "adds 19 points over chance" in text
     assert "(Delta t = 15: 64 %)" in text
-    assert "At T = 0.80, 30 % of all particle-frames count as rearranging" in text
+    # at T = 0.80 P_R(S) rises fourfold and 30 % of particle-frames rearrange: not 'flat', so not said
+    assert "At T = 0.80" not in text and "is flat" not in text
+    assert "ln P_R is not linear in 1/T" not in text  # median chi^2/dof 3 is not above chi2_bent = 3
+    flat = _rear()
+    flat["per_temperature"]["0.800"].update(P_R=[0.5, None, 0.6], fraction_rearranging=0.9)
+    text_flat = " ".join(report.differences(flat, fits, LABELS, EQUIL, FACTS, chi2_bent=2.5))
+    assert "At T = 0.80, 90 % of all particle-frames count as rearranging and P_R(S) is flat (max/min 1.2)" \
+        in text_flat
+    assert "ln P_R is not linear in 1/T over 0.60-0.80" in text_flat
     assert "Crossing over T <= 0.6 (where p_hop is selective): 0.70 [0.60, 0.80]" in text
     assert "0.10 below the paper's" in text and "moves the crossing by 0.11" in text
     # without facts about the runs: no N, no run length, no sample count
@@ -152,3 +160,21 @@ def test_stage_outputs_feed_the_table(tmp_path):
     rows = report.comparison_rows(_rear(), {"all": _fit([0.6, 0.7, 0.8], 0.81)}, None, TREND, "all", LABELS, {},
                                   "paper", 0.6, **out)
     assert rows[0][2] == "R^2(c) = 0.500" and rows[2][2] == "lifetime.json not found"
+
+
+def test_two_temperatures_are_never_called_not_linear():
+    fits = {"all": _fit([0.6, 0.7], 0.9, chi2=(np.nan, np.nan))}
+    rear = _rear((0.6, 0.7))
+    text = " ".join(report.differences(rear, fits, LABELS, EQUIL, FACTS, kind="data set"))
+    assert "a line through two points cannot test linearity" in text
+    assert "not linear" not in text and "consistent with a line" not in text
+    assert "0.10 above the paper's 0.801" in text
+    assert "fitted over the 2 temperatures of this data set" in text and "uncertainty is unknown" in text
+    rows = report.comparison_rows(rear, fits, None, TREND, "all", LABELS, EQUIL, t_selective=0.6,
+                                  cal={"r2": {"a": None, "b": None}, "temperatures": [0.6, 0.7]}, kind="data set")
+    by_claim = {r[0]: r for r in rows}
+    assert by_claim["Fig. 1: 1/S^av, Phi_q, Phi_r linear in each other"][2] == \
+        "2 temperatures: a line through two points cannot test linearity"
+    assert by_claim["Fig. 5(c): ln P_R linear in 1/T"][2] == \
+        "2 temperatures: a line through two points cannot test linearity"
+    assert "equilibration check of notebook 02" in by_claim["tau_alpha at the lowest T"][3]
