@@ -97,7 +97,8 @@ fig = figures.pair_potentials(ka.pair_potential)
 # %% [markdown]
 # ## Run (or resume)
 # `simulate` does nothing when the run is complete (its `run.json` exists), resumes from
-# `checkpoint.npz` when it was interrupted, and starts from scratch otherwise.
+# its last checkpoint (`checkpoint.json` and the engine's restart file) when it was interrupted, and starts from
+# scratch otherwise; a folder made by another plan is refused.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
