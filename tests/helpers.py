@@ -63,3 +63,15 @@ def hard_sphere_packing(n, box, diameter, rng):
             if len(new) == 0 or np.min((dd * dd).sum(1)) > diameter ** 2:
                 pos = np.vstack([pos, p])
     return pos - box / 2
+
+
+def hard_sphere_system(n, rho, n_frames, rng, x_b=0.2):
+    """``n_frames`` independent hard-sphere packings (d = 1) at density ``rho`` with a random 80:20 labelling.
+
+    Returns ``(frames (n_frames, n, 3), species (n,) int32, box (3,))``: a structured reference liquid for g(r), S(q).
+    """
+    box = np.full(3, (n / rho) ** (1 / 3))
+    frames = np.array([hard_sphere_packing(n, box, 1.0, rng) for _ in range(n_frames)])
+    species = np.zeros(n, np.int32)
+    species[rng.permutation(n)[: int(round(n * x_b))]] = 1
+    return frames, species, box

@@ -162,6 +162,18 @@ def local_rdf(positions, species, box, r, delta=0.09, center=0, particles=None, 
     return out * norm[None]
 
 
+def _quadrature_weights(m, h, rule):
+    """Weights (m + 1,) of Simpson's rule (m even) or the trapezoid rule on m intervals of width h."""
+    if rule == "simpson":
+        wt = np.full(m + 1, 2.0)
+        wt[1::2] = 4.0
+        wt[0] = wt[-1] = 1.0
+        return wt * (h / 3.0)
+    wt = np.full(m + 1, h)
+    wt[0] = wt[-1] = 0.5 * h
+    return wt
+
+
 class _Grid:
     """r-grids, weights and beta U of the depth integral for the pairs AA and AB."""
 
@@ -180,14 +192,7 @@ class _Grid:
                 m += 1
             r = np.linspace(lo, hi, m + 1)
             h = (hi - lo) / m
-            if rule == "simpson":
-                wt = np.full(m + 1, 2.0)
-                wt[1::2] = 4.0
-                wt[0] = wt[-1] = 1.0
-                wt *= h / 3.0
-            else:
-                wt = np.full(m + 1, h)
-                wt[0] = wt[-1] = 0.5 * h
+            wt = _quadrature_weights(m, h, rule)
             self.r.append(r)
             # -(1/2) sqrt(x_A x_v) 4 pi r^2 rho dr: the functional's prefactor folded into the weights
             self.w.append(-0.5 * math.sqrt(x[0] * x[v]) * 4.0 * np.pi * r**2 * rho * wt)
@@ -311,16 +316,9 @@ def depth_functional(r, g, T, limits, x=(0.8, 0.2), rho=1.2, rule="trapezoid"):
         if m < 1:
             raise ValueError(f"the grid has fewer than two points inside limits[{key!r}] = {limits[key]}")
         h = (rr[-1] - rr[0]) / m
-        if rule == "simpson":
-            if m % 2:
-                raise ValueError("Simpson's rule needs an even number of intervals between the limits")
-            wt = np.full(m + 1, 2.0)
-            wt[1::2] = 4.0
-            wt[0] = wt[-1] = 1.0
-            wt *= h / 3.0
-        else:
-            wt = np.full(m + 1, h)
-            wt[0] = wt[-1] = 0.5 * h
+        if rule == "simpson" and m % 2:
+            raise ValueError("Simpson's rule needs an even number of intervals between the limits")
+        wt = _quadrature_weights(m, h, rule)
         w = -0.5 * math.sqrt(x[0] * x[v]) * 4.0 * np.pi * rr**2 * rho * wt
         bu = beta * ka.pair_potential(rr, 0, v)
         gv = np.ascontiguousarray(g[v][sel])

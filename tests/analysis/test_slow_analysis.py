@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from helpers import hard_sphere_packing, ka_fluid, pair_distances
+from helpers import hard_sphere_system, ka_fluid, pair_distances
 
 from softlib import ka
 from softlib.analysis import local_softness as lc
@@ -49,11 +49,7 @@ def test_local_depth_of_every_particle_of_an_n1000_fluid():
 
 def test_structure_factor_tends_to_one_for_n4000():
     rng = np.random.default_rng(3)
-    n, rho = 4000, 0.6
-    box = np.full(3, (n / rho) ** (1 / 3))
-    frames = np.array([hard_sphere_packing(n, box, 1.0, rng) for _ in range(4)])
-    species = np.zeros(n, np.int32)
-    species[rng.permutation(n)[: n // 5]] = 1
+    frames, species, box = hard_sphere_system(4000, 0.6, 4, rng)
     q, S = st.partial_structure_factor(frames, q_max=40.0, max_vectors=300, species=species, box=box)
     tail = q > 30
     # S_uv(q) -> delta_uv at large q; the shell averages of 300 vectors over 4 frames scatter by ~3 %

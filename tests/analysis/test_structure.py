@@ -3,7 +3,7 @@ import freud
 import numpy as np
 import pytest
 
-from helpers import hard_sphere_packing, minimum_image
+from helpers import hard_sphere_system, minimum_image
 
 from softlib.analysis import structure as st
 from softlib.io.trajectory import Trajectory
@@ -15,12 +15,7 @@ X = np.array([0.8, 0.2])
 def liquid():
     """20 independent RSA configurations, N = 1500, rho = 0.6, d = 1, 80:20 species."""
     rng = np.random.default_rng(11)
-    n, rho = 1500, 0.6
-    box = np.full(3, (n / rho) ** (1 / 3))
-    frames = np.array([hard_sphere_packing(n, box, 1.0, rng) for _ in range(20)])
-    species = np.zeros(n, np.int32)
-    species[rng.permutation(n)[: n // 5]] = 1
-    return frames, species, box
+    return hard_sphere_system(1500, 0.6, 20, rng)
 
 
 # --------------------------------------------------------------------------- g(r)
