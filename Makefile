@@ -68,7 +68,7 @@ FIG_ROOT ?= figures
 NB_PATHS := -p build_dir $(abspath $(BUILD_ROOT)) -p data_dir $(abspath $(DATA_ROOT)) -p fig_dir $(abspath $(FIG_ROOT))
 NB_LOG := $(if $(filter paper seed,$(PRESET)),--log-output,)
 
-.PHONY: all paper quick seed setup test test-unit test-notebooks test-slow bench clean distclean simulate analysis
+.PHONY: all paper quick seed setup ensembles propensity test test-unit test-notebooks test-slow bench clean distclean simulate analysis
 .DELETE_ON_ERROR:
 
 all: quick
@@ -166,6 +166,15 @@ paper:
 # one LAMMPS run at a time on all cores (RANKS=... overrides)
 seed:
 	$(MAKE) PRESET=seed ENGINE=lammps JOBS=1 RANKS=$(if $(filter command line,$(origin RANKS)),$(RANKS),$(JOBS)) analysis
+
+# ---------------------------------------------------------------------------- propensity
+# iso-configurational ensembles (softlib.engine.isoconf) at the preset's PROPENSITY temperatures, highest
+# first, JOBS replicas at a time; resumable: rerun after an interruption and only missing replicas run
+PROP_TS = $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets propensity $(PRESET))
+ensembles: $(STAMP)
+	@for T in $(PROP_TS); do \
+	  NUMBA_NUM_THREADS=1 $(PY) -m softlib.pipeline.propensity_stage run --preset $(PRESET) --T $$T --jobs $(JOBS) \
+	    --engine $(ENGINE) --build-dir $(BUILD_ROOT) --data-dir $(DATA_ROOT) || exit 1; done
 
 # ---------------------------------------------------------------------------- tests
 test: test-unit test-notebooks

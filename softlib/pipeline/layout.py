@@ -24,7 +24,8 @@ from pathlib import Path
 
 #: the JSON file each analysis notebook writes into <data>/<preset>/
 STAGE_FILES = {"calibration": "calibration.json", "local_softness": "local_softness.json",
-               "lifetime": "lifetime.json", "rearrangements": "rearrangements.json", "results": "results.json"}
+               "lifetime": "lifetime.json", "rearrangements": "rearrangements.json", "results": "results.json",
+               "propensity": "propensity.json"}
 
 
 def repository_root():
@@ -96,6 +97,10 @@ class Layout:
     def softness_of(self, tag):
         """Folder of the softness files of one run."""
         return self.softness / tag
+
+    def ensemble(self, T):
+        """Folder of the iso-configurational ensemble of one temperature (``make propensity``)."""
+        return self.build / "propensity" / f"T{float(T):.3f}"
 
     def structure_of(self, T):
         """Averaged structure of one temperature (notebook 02)."""

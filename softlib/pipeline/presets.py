@@ -114,6 +114,18 @@ PRESETS = {
 }
 
 
+#: iso-configurational ensembles per preset (notebook 08, ``make propensity``): at each temperature K
+#: starting configurations ``spacing`` tau_alpha apart, M replicas each, every replica ``t_max``
+#: tau_alpha long. The paper preset: T = 0.56 and 0.65 in full (19 x 800 = 15200 A particles),
+#: T = 0.50 as far as a few hours of two cores go (4 configurations, to 1.5 tau_alpha).
+PROPENSITY = {
+    "quick": {0.80: dict(K=2, M=4, t_max=2.0, spacing=2.0)},
+    "paper": {0.65: dict(K=19, M=32, t_max=3.0, spacing=2.0),
+              0.56: dict(K=19, M=32, t_max=3.0, spacing=2.0),
+              0.50: dict(K=4, M=32, t_max=1.5, spacing=2.0)},
+}
+
+
 def get_preset(name):
     """The Preset called ``name`` ('quick', 'paper' or 'seed')."""
     try:
@@ -136,8 +148,10 @@ if __name__ == "__main__":  # pragma: no cover - used by the Makefile
         print(" ".join(sorted(PRESETS)))
     elif what == "tags":
         print(" ".join(run_tags(name)))
+    elif what == "propensity":
+        print(" ".join(f"{T:.3f}" for T in sorted(PROPENSITY.get(name, {}), reverse=True)))
     elif what == "temperatures":
         print(" ".join(f"{T:.3f}" for T in sorted(get_preset(name).temperatures)))
     else:
-        raise SystemExit(f"usage: python -m softlib.pipeline.presets names | tags PRESET | temperatures PRESET "
+        raise SystemExit(f"usage: python -m softlib.pipeline.presets names | tags PRESET | temperatures PRESET | propensity PRESET "
                          f"(got {what})")
