@@ -200,8 +200,9 @@ def numba_replica(x0, v0, species, box, T, dt, steps):
 def lammps_replica(x0, v0, species, box, T, dt, steps):
     """The same replica as :func:`numba_replica`, with LAMMPS as a library (one rank).
 
-    Same positions, velocities, pair style, skin and Nose-Hoover chain (``fix nvt``, damping
-    0.25 tau); positions are unwrapped with LAMMPS' image flags.
+    Same positions, velocities, pair potential, skin and Nose-Hoover chain (``fix nvt``, damping
+    0.25 tau), with ``lj/cut/opt``, LAMMPS' fastest serial pair style; positions are unwrapped
+    with LAMMPS' image flags.
     """
     from .lammps import TDAMP, ka_pair_commands, new_lammps
 
@@ -217,7 +218,7 @@ def lammps_replica(x0, v0, species, box, T, dt, steps):
         xw = np.mod(x0, box)
         lmp.create_atoms(n, list(range(1, n + 1)), [int(s) + 1 for s in species],
                          xw.ravel().tolist(), np.asarray(v0).ravel().tolist())
-        for c in ka_pair_commands(SKIN) + [f"timestep {float(dt)!r}", "thermo 0",
+        for c in ka_pair_commands(SKIN, "lj/cut/opt") + [f"timestep {float(dt)!r}", "thermo 0",
                                            f"fix nvt all nvt temp {float(T)!r} {float(T)!r} {TDAMP!r}"]:
             lmp.command(c)
         out = np.empty((len(steps), n))
