@@ -116,7 +116,9 @@ $(NB)/07_predictors.ipynb: notebooks/07_predictors.py $(NB)/05_rearrangements.ip
 # the paper preset's 06 also compares with the finite-size run (seed preset, one temperature)
 FS_NB := $(BUILD_ROOT)/seed/nb/05_rearrangements_T$(FS_T).ipynb
 FS_06 := $(if $(DATASET),,$(if $(filter paper,$(PRESET)),$(FS_NB),))
-$(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb $(FS_06)
+# COMPARISON.md (06) takes rows from 07's predictors.json and, where make propensity wrote it, 08's propensity.json
+$(NB)/06_arrhenius.ipynb: notebooks/06_arrhenius.py $(NB)/05_rearrangements.ipynb $(NB)/04_lifetime.ipynb $(FS_06) \
+    $(wildcard $(DATA_ROOT)/$(NAME)/propensity.json)
 	$(call run_nb,$<,$@,$(if $(FS_06),-p finite_size_preset seed,))
 
 # ---------------------------------------------------------------------------- finite-size check

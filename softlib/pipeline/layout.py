@@ -25,7 +25,7 @@ from pathlib import Path
 #: the JSON file each analysis notebook writes into <data>/<preset>/
 STAGE_FILES = {"calibration": "calibration.json", "local_softness": "local_softness.json",
                "lifetime": "lifetime.json", "rearrangements": "rearrangements.json", "results": "results.json",
-               "propensity": "propensity.json"}
+               "predictors": "predictors.json", "propensity": "propensity.json"}
 
 
 def repository_root():

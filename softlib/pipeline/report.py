@@ -111,8 +111,11 @@ def finite_size_table(fs):
 
 
 def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, calibration="paper",
-                    t_selective=0.60, cal=None, loc=None, life=None, fs=None, kind="preset"):
+                    t_selective=0.60, cal=None, loc=None, life=None, fs=None, kind="preset", pred=None, prop=None):
     """The table of claims: [(claim, paper, ours, note)], each entry from the results given.
+
+    ``pred``, ``prop``: predictors.json (notebook 07) and propensity.json (notebook 08) where they exist; each
+    adds its row.
 
     ``kind``: 'preset' (runs of notebook 01) or 'data set' (someone's trajectories, checked by notebook 02)."""
     pt = rear["per_temperature"]
@@ -218,6 +221,10 @@ def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, c
             (f"Finite size, T = {T_fs:.2f}: tau_alpha", "(paper N = 4000)", both(lambda d: sig(d["tau_alpha"], 2)),
              f"N = {b['N']} run by {b['engine']} on {b['ranks']} MPI rank(s)"),
         ]
+    if pred is not None:
+        rows.append(predictors_comparison_row(pred))
+    if prop is not None:
+        rows.append(propensity_comparison_row(prop))
     return rows
 
 
@@ -456,10 +463,11 @@ def write_report(layout, results, rows, diffs, shown_label, note=None):
 
 
 def stage_outputs(layout):
-    """``cal``, ``loc``, ``life``: calibration, local_softness and lifetime json of the preset (None where
-    missing), the keyword arguments of :func:`comparison_rows`."""
+    """``cal``, ``loc``, ``life``, ``pred``, ``prop``: calibration, local_softness, lifetime, predictors and
+    propensity json of the preset (None where missing), the keyword arguments of :func:`comparison_rows`."""
     return {k: _optional_json(layout.json(stage)) for k, stage in
-            (("cal", "calibration"), ("loc", "local_softness"), ("life", "lifetime"))}
+            (("cal", "calibration"), ("loc", "local_softness"), ("life", "lifetime"), ("pred", "predictors"),
+             ("prop", "propensity"))}
 
 
 def predictors_comparison_row(predictors):
@@ -499,3 +507,29 @@ def predictors_comparison_row(predictors):
             "sets (baseline 50 %): different metrics. Balanced accuracy and AUC put both predictors on the same "
             "held-out examples")
     return claim, paper, ours, note
+
+
+def propensity_comparison_row(prop):
+    """The COMPARISON.md row of notebook 08: Pearson of S (bare, coarse-grained) and S_ML with the propensity.
+
+    Parameters
+    ----------
+    prop : dict
+        Contents of ``propensity.json``.
+
+    Returns
+    -------
+    (claim, paper, ours, note) strings, in the format of :func:`comparison_rows`.
+    """
+    claim = "Structure predicts the dynamic propensity: Pearson at t = tau_alpha (notebook 08)"
+    paper = "not measured; ML models 0.56-0.67 at T = 0.64, 0.72-0.82 at 0.44 (GlassBench)"
+    at = prop["at_tau_alpha"]
+    parts = []
+    for k in sorted(prop["ceiling"], key=float, reverse=True):
+        vals = ", ".join(f"{n} {at[n][k]:+.2f}" for n in ("S", "S_cg", "S_ML") if n in at and at[n].get(k) is not None)
+        parts.append(f"T = {float(k):.2f}: {vals} (ceiling {prop['ceiling'][k]:.2f}, "
+                     f"{prop['n_a_particles'][k]} A particles)")
+    note = (f"N = {prop['N']}, {next(iter(prop['n_replicas'].values()))} replicas per configuration; S_cg is S "
+            "averaged over neighbours with weight exp(-r/L) at the best L; the published models are fitted to "
+            "propensity, S has no free parameter")
+    return claim, paper, "; ".join(parts), note

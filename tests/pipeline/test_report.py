@@ -156,7 +156,7 @@ def test_stage_outputs_feed_the_table(tmp_path):
     lay = Layout("quick", tmp_path / "b", tmp_path / "d", tmp_path / "f").makedirs()
     (lay.calibration).write_text(json.dumps({"r2": {"c": 0.5}}))
     out = report.stage_outputs(lay)
-    assert out == {"cal": {"r2": {"c": 0.5}}, "loc": None, "life": None}
+    assert out == {"cal": {"r2": {"c": 0.5}}, "loc": None, "life": None, "pred": None, "prop": None}
     rows = report.comparison_rows(_rear(), {"all": _fit([0.6, 0.7, 0.8], 0.81)}, None, TREND, "all", LABELS, {},
                                   "paper", 0.6, **out)
     assert rows[0][2] == "R^2(c) = 0.500" and rows[2][2] == "lifetime.json not found"
@@ -178,3 +178,14 @@ def test_two_temperatures_are_never_called_not_linear():
     assert by_claim["Fig. 5(c): ln P_R linear in 1/T"][2] == \
         "2 temperatures: a line through two points cannot test linearity"
     assert "equilibration check of notebook 02" in by_claim["tau_alpha at the lowest T"][3]
+
+
+def test_propensity_row_reads_the_numbers_of_propensity_json():
+    from softlib.pipeline import report
+
+    prop = {"at_tau_alpha": {"S": {"0.650": 0.31, "0.560": 0.35}, "S_cg": {"0.650": 0.4, "0.560": 0.45}},
+            "ceiling": {"0.650": 0.9, "0.560": 0.92}, "n_a_particles": {"0.650": 15200, "0.560": 15200},
+            "N": 1000, "n_replicas": {"0.650": 32, "0.560": 32}}
+    claim, paper, ours, note = report.propensity_comparison_row(prop)
+    assert ours.startswith("T = 0.65: S +0.31, S_cg +0.40 (ceiling 0.90, 15200 A particles); T = 0.56: S +0.35")
+    assert "32 replicas" in note
