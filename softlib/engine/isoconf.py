@@ -293,7 +293,7 @@ def _prepare(plan, outdir, configurations, engine):
 
 
 def run_ensemble(plan, outdir, configurations=None, engine="numba", jobs=1, progress=True,
-                 callback=None, say=print):
+                 callback=None, say=print, only=None):
     """Run (or resume) every missing replica of ``plan`` in ``outdir``; then :func:`collect`.
 
     Parameters
@@ -308,11 +308,14 @@ def run_ensemble(plan, outdir, configurations=None, engine="numba", jobs=1, prog
         Worker processes (each single-threaded); 1 runs in this process.
     callback : callable, optional
         ``callback(k, m)`` after each replica is written (tests use it to interrupt).
+    only : iterable of int, optional
+        Run the replicas of these configurations only (one job of a cluster's job array per
+        configuration; the folder must be shared). The last job to finish collects.
 
     Returns
     -------
-    dict
-        :func:`collect` of the folder.
+    dict or None
+        :func:`collect` of the folder; None while replicas of other configurations are missing.
     """
     from ..io.lock import FileLock
 
@@ -323,8 +326,10 @@ def run_ensemble(plan, outdir, configurations=None, engine="numba", jobs=1, prog
     outdir.mkdir(parents=True, exist_ok=True)
     with FileLock(outdir, what=f"iso-configurational ensemble T = {plan.T}"):
         conf = _prepare(plan, outdir, configurations, engine)
-        todo = [(k, m) for k in range(plan.n_configurations) for m in range(plan.n_replicas)
-                if not _replica_path(outdir, k, m).exists()]
+        ks = range(plan.n_configurations) if only is None else sorted({int(k) for k in only})
+        if ks and not 0 <= min(ks) <= max(ks) < plan.n_configurations:
+            raise ValueError(f"only = {list(ks)}: configurations are numbered 0 .. {plan.n_configurations - 1}")
+        todo = [(k, m) for k in ks for m in range(plan.n_replicas) if not _replica_path(outdir, k, m).exists()]
         ps, secs = cost(plan)
         say(f"ensemble T = {plan.T}: {plan.n_configurations} configurations x {plan.n_replicas} "
             f"replicas x {plan.t_max} tau ({ps:.3g} particle-steps, about {secs / 60 / jobs:.0f} min "
@@ -343,6 +348,9 @@ def run_ensemble(plan, outdir, configurations=None, engine="numba", jobs=1, prog
             if bar is not None:
                 bar.close()
         wall = time.perf_counter() - t0
+        if any(not _replica_path(outdir, k, m).exists() for k in range(plan.n_configurations)
+               for m in range(plan.n_replicas)):
+            return None
         return collect(plan, outdir, wall=wall if todo else None)
 
 

@@ -73,8 +73,9 @@ def source_frame(layout, T):
         return x, fr.particles.typeid.astype(np.int32), box, f"{path} frame {len(f) - 1}"
 
 
-def run(layout, T, jobs=1, engine="numba", progress=True):
-    """Run or resume the ensemble of ``layout.preset`` at ``T``; returns :func:`isoconf.collect`."""
+def run(layout, T, jobs=1, engine="numba", progress=True, only=None):
+    """Run or resume the ensemble of ``layout.preset`` at ``T``; returns :func:`isoconf.collect` (None while
+    replicas are missing: ``only`` runs the replicas of some configurations, e.g. one job of a job array)."""
     T = min(PROPENSITY.get(layout.preset, {}), key=lambda t: abs(t - float(T)), default=float(T))
     plan = ensemble_plan(layout.preset, T, tau_alpha_of(layout, T))
     out = layout.ensemble(T)
@@ -82,7 +83,7 @@ def run(layout, T, jobs=1, engine="numba", progress=True):
     if not (out / "configurations.npz").exists():
         x, s, box, src = source_frame(layout, T)
         conf = isoconf.starting_configurations(plan, x, s, box, source=src, progress=progress)
-    return isoconf.run_ensemble(plan, out, conf, engine=engine, jobs=jobs, progress=progress)
+    return isoconf.run_ensemble(plan, out, conf, engine=engine, jobs=jobs, progress=progress, only=only)
 
 
 def main(argv=None):
@@ -94,6 +95,7 @@ def main(argv=None):
     ap.add_argument("--engine", default="numba", choices=sorted(isoconf.ENGINES))
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--only", type=int, nargs="*", help="configuration indices to run (a job array's share)")
     a = ap.parse_args(argv)
     if a.what == "temperatures":
         print(" ".join(f"{t:.3f}" for t in ensemble_temperatures(a.preset)))
@@ -101,7 +103,10 @@ def main(argv=None):
     if a.T is None:
         ap.error("--T is required for run")
     layout = Layout(a.preset, a.build_dir, a.data_dir)
-    res = run(layout, a.T, jobs=a.jobs, engine=a.engine)
+    res = run(layout, a.T, jobs=a.jobs, engine=a.engine, only=a.only)
+    if res is None:
+        print(f"propensity T = {a.T}: this share is done; other configurations still missing", file=sys.stderr)
+        return
     print(f"propensity T = {a.T}: {res['mean_abs'].shape[0]} configurations, {len(res['times'])} times "
           f"-> {layout.ensemble(a.T) / 'propensity.npz'}", file=sys.stderr)
 

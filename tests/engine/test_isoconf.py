@@ -102,3 +102,15 @@ def test_numba_and_lammps_replicas_agree_at_short_times(start, lammps_module):
     a = isoconf.numba_replica(x, v, s, box, p.T, p.dt, steps)
     b = isoconf.lammps_replica(x, v, s, box, p.T, p.dt, steps)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_shares_of_a_job_array_add_up_to_the_whole_ensemble(tmp_path, start):
+    """Configurations run as separate jobs (``only``) give the ensemble of one run; the last share collects."""
+    p = _plan()
+    conf = isoconf.starting_configurations(p, *start)
+    whole = isoconf.run_ensemble(p, tmp_path / "one", conf, progress=False, say=lambda *_: None)
+    assert isoconf.run_ensemble(p, tmp_path / "arr", conf, progress=False, say=lambda *_: None, only=[1]) is None
+    shared = isoconf.run_ensemble(p, tmp_path / "arr", progress=False, say=lambda *_: None, only=[0])
+    assert np.array_equal(whole["mean_abs"], shared["mean_abs"])
+    with pytest.raises(ValueError, match="numbered 0 .. 1"):
+        isoconf.run_ensemble(p, tmp_path / "arr", progress=False, say=lambda *_: None, only=[2])
