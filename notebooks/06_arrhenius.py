@@ -22,7 +22,7 @@
 #
 # so that $\ln P_R$ is a straight line in $1/T$ with slope $-\Delta E(S)$ and intercept
 # $\ln P_0(S)$ (Fig. 5(c)); $P_R/P_0$ against $\Delta E/T$ should then collapse on
-# $e^{-x}$ (inset), and the barrier should fall as the softness grows (Fig. 5(d)). Extrapolated
+# $e^{-x}$ (right panel of Fig. 5(c)), and the barrier should fall as the softness grows (Fig. 5(d)). Extrapolated
 # to high temperature, the lines of soft and hard bins meet; above that point a harder
 # particle would be *more* likely to rearrange than a softer one, so the softness loses its
 # meaning there. The paper reads this crossing, $T = 0.801$, as the onset temperature.
@@ -111,7 +111,7 @@ ctx.savefig(fig, "fig5c")
 
 # %% [markdown]
 # Grey band: bootstrap interval of the crossing; dotted: the paper's 0.801; open circles:
-# temperatures outside the fit shown (if any). Inset: the collapse $P_R/P_0$ against
+# temperatures outside the fit shown (if any). Right panel: the collapse $P_R/P_0$ against
 # $\Delta E/T$ with the line $e^{-x}$.
 #
 # ## Fig. 5(d): the barrier against softness

@@ -238,9 +238,9 @@ for name, a in arr.items():
 # %%
 if "onset" in arr.get("S_ML_low_T", {}):
     a = arr["S_ML_low_T"]
-    fig = figures_dynamics.fig5b(a["P_R"], a["edges"], ctx.colors, window)
+    fig = figures_dynamics.fig5b(a["P_R"], a["edges"], ctx.colors, window, variable=figures.SML_AXIS)
     ctx.savefig(fig, "predictors_fig5b_SML")
-    fig = figures_dynamics.fig5c(a["fits"], a["shown"], a["label"][a["shown"]])
+    fig = figures_dynamics.fig5c(a["fits"], a["shown"], a["label"][a["shown"]], variable=figures.SML_AXIS)
     ctx.savefig(fig, "predictors_fig5c_SML")
 
 # %% [markdown]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plotting import na
+from .plotting import S_LABEL, UNITS, legend_outside, na
 
 PAIRS = {(0, 0): "AA", (0, 1): "AB", (1, 1): "BB"}
 
@@ -36,12 +36,13 @@ def thermo_traces(thermo, T):
     """Kinetic temperature, potential energy, pressure and conserved energy over all stages (thermo.csv)."""
     fig, axes = _plt().subplots(2, 2, figsize=(9, 5.5), sharex=False)
     for ax, col, lab in zip(axes.flat, ["T", "e_pot", "pressure", "e_conserved"],
-                            [r"$T$", r"$e_{pot}/N$", r"$P$", r"$H_{ext}/N$"]):
+                            [rf"$T$ ({UNITS['T']})", rf"$e_{{pot}}/N$ ({UNITS['E']})", rf"$P$ ({UNITS['P']})",
+                             rf"$H_{{ext}}/N$ ({UNITS['E']})"]):
         for stage, grp in thermo.groupby("stage", sort=False):
             ax.plot(grp["time"], grp[col], lw=0.8, label=stage)
         ax.set(xlabel=r"time within stage ($\tau$)", ylabel=lab)
     axes[0, 0].axhline(T, color="k", ls=":", lw=1)
-    axes[0, 0].legend(fontsize=8)
+    legend_outside(axes[0, 1], title="stage")
     fig.tight_layout()
     return fig
 
@@ -51,7 +52,7 @@ def relaxation(t, fs, tau, T):
     fig, ax = _plt().subplots(figsize=(5, 3.4))
     ax.semilogx(t, fs, "o-", ms=3)
     ax.axhline(np.exp(-1), color="0.5", ls=":")
-    ax.axvline(tau, color="C3", ls="--", label=rf"$\tau_\alpha$ = {tau:.3g}")
+    ax.axvline(tau, color="C3", ls="--", label=rf"$\tau_\alpha$ = {tau:.3g} $\tau$")
     ax.set(xlabel=r"$t$ ($\tau$)", ylabel=r"$F_s(q=7.25, t)$", title=f"T = {T:g}")
     ax.legend()
     return fig
@@ -72,9 +73,9 @@ def structure_factors(structure, colors):
     for k, name in enumerate(PAIRS.values()):
         axes[0, k].set_title(f"$S_{{{name}}}(q)$")
         axes[1, k].set_title(f"$C_{{{name}}}(q)$")
-        axes[1, k].set_xlabel(r"$q\ (\sigma_{AA}^{-1})$")
+        axes[1, k].set_xlabel(rf"$q$ ({UNITS['q']})")
         axes[1, k].set_ylim(-6, 2)
-    axes[0, 0].legend()
+    legend_outside(axes[0, -1])
     fig.tight_layout()
     return fig
 
@@ -90,9 +91,9 @@ def rdfs_with_limits(structure, results, colors):
                 axes[k].axvline(x, color=c, lw=0.6, ls=":")
     for k, name in enumerate(PAIRS.values()):
         axes[k].set_title(f"$g_{{{name}}}(r)$ (dotted: integration limits)")
-        axes[k].set_xlabel(r"$r\ (\sigma_{AA})$")
+        axes[k].set_xlabel(rf"$r$ ({UNITS['r']})")
         axes[k].set_xlim(0.5, 3.0)
-    axes[0].legend()
+    legend_outside(axes[-1])
     fig.tight_layout()
     return fig
 
@@ -112,9 +113,9 @@ def caging_potentials(structure, results, colors, dr_fit=0.03, dr=None):
         axes[1].plot(s["q"], s["q"] ** 2 * F, color=c, lw=1)
         axes[1].plot(s["q"], s["q"] ** 4 * F / 50, color=c, lw=0.7, ls=":")
     axes[0].axvline(dr_fit, color="k", lw=0.6)
-    axes[0].set(xlabel=r"$\Delta r\ (\sigma_{AA})$", ylabel=r"$\beta\Phi(\Delta r) - \beta\Phi(0)$", ylim=(0, None))
+    axes[0].set(xlabel=rf"$\Delta r$ ({UNITS['r']})", ylabel=r"$\beta\Phi(\Delta r) - \beta\Phi(0)$", ylim=(0, None))
     axes[0].legend(title="solid: Eq. 3, dashed: fit")
-    axes[1].set(xlabel=r"$q\ (\sigma_{AA}^{-1})$", ylabel=r"$q^2 F(q)$ (solid), $q^4 F(q)/50$ (dotted)")
+    axes[1].set(xlabel=rf"$q$ ({UNITS['q']})", ylabel=r"$q^2 F(q)$ (solid), $q^4 F(q)/50$ (dotted)")
     fig.tight_layout()
     return fig
 
@@ -137,7 +138,7 @@ def fig1a(col, cal, colors):
     fig, ax = _plt().subplots(figsize=(5.5, 4.5))
     ax.scatter(col["Phi_q"], col["inv_S"], c=cs, s=40, zorder=3)
     _line(ax, col["Phi_q"], cal["a0"], cal["a1"], cal["r2"]["a"], r"$a_0 + a_1\beta\Phi_q$")
-    ax.set(xlabel=r"$\beta\Phi_q^{av}(0)$", ylabel=r"$1/S^{av}\ (\sigma_{AA}^{-2})$")
+    ax.set(xlabel=r"$\beta\Phi_q^{av}(0)$", ylabel=rf"$1/S^{{av}}$ ({UNITS['inv_S']})")
     ax.legend(loc="upper right", fontsize=8)
     ins = inset_axes(ax, width="38%", height="35%", loc="lower left", borderpad=2.5)
     ins.scatter(col["Phi_r"], col["Phi_q"], c=cs, s=15, zorder=3)
@@ -150,6 +151,7 @@ def fig1a(col, cal, colors):
     ins.yaxis.tick_right()
     ins.set_title(f"$R^2$ = {na(cal['r2']['b'], fmt='.3f')}", fontsize=8)
     _annotate(ax, col["T"], col["Phi_q"], col["inv_S"])
+    ax.margins(x=0.08)  # room for the temperature next to the last point
     fig.subplots_adjust(left=0.17, bottom=0.13, right=0.96, top=0.96)  # tight_layout ignores insets
     return fig
 
@@ -160,7 +162,8 @@ def fig1b(col, cal, colors):
     ax.scatter(col["Phi_r"], col["inv_S"], c=[colors[T] for T in col["T"]], s=40, zorder=3)
     _line(ax, col["Phi_r"], cal["c0"], cal["c1"], cal["r2"]["c"], r"$c_0 + c_1\beta\Phi_r$ (Eq. 7)")
     _annotate(ax, col["T"], col["Phi_r"], col["inv_S"])
-    ax.set(xlabel=r"$\beta\Phi_r^{av}(0)$", ylabel=r"$1/S^{av}\ (\sigma_{AA}^{-2})$")
+    ax.margins(x=0.08)  # room for the temperature next to the last point
+    ax.set(xlabel=r"$\beta\Phi_r^{av}(0)$", ylabel=rf"$1/S^{{av}}$ ({UNITS['inv_S']})")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
@@ -174,7 +177,7 @@ def fig2_single_particle(terms, r, fig2, limits, particle, T, delta):
         for term in terms["terms"][v]:
             ax.plot(r, term, color="C0", lw=0.6, alpha=0.6)
         ax.vlines(terms["r_ij"][v], 0, 0.4, color="k", lw=1)
-        ax.plot(r, terms["g"][v], color="C3", lw=2.2, label=rf"$g^i_{{{key}}}(r)$, $\delta = {delta}$")
+        ax.plot(r, terms["g"][v], color="C3", lw=2.2, label=rf"$g^i_{{{key}}}(r)$, $\delta = {delta}\,\sigma_{{AA}}$")
         ax.plot(fig2["r_hist"], fig2["g_hist"][0, v], color="0.5", lw=1.2, label=rf"average $g_{{{key}}}(r)$")
         ax.axvspan(*limits[key], color="C2", alpha=0.12, label="integration range")
         ax.set(xlabel=r"$r$ ($\sigma_{AA}$)", title=f"{key}: tagged A particle {particle}, T = {T:.2f}",
@@ -195,7 +198,8 @@ def fig2(fig2, T):
     for v, (ax, key) in enumerate(zip(axes, ("AA", "AB"))):
         ax.plot(fig2["r_hist"], fig2["g_hist"][0, v], color="k", lw=1.2, label="histogram rdf")
         for dl in deltas:
-            ax.plot(fig2["r"], fig2["avg"][dl][v], color=pal[dl], lw=2, label=rf"$\langle g^i\rangle$, $\delta = {dl}$")
+            ax.plot(fig2["r"], fig2["avg"][dl][v], color=pal[dl], lw=2,
+                    label=rf"$\langle g^i\rangle$, $\delta = {dl}\,\sigma_{{AA}}$")
             ax.plot(fig2["r"], fig2["smeared"][dl][v], color="w", lw=0.8, ls="--")
         ax.set(xlabel=r"$r$ ($\sigma_{AA}$)", ylabel=rf"$g_{{{key}}}(r)$", xlim=(0.5, 3.0),
                title=f"{key}, T = {T:.2f}, {fig2['n_frames']} frames")
@@ -232,7 +236,7 @@ def fig3b(data, cal, colors, calibration="paper", variants=("paper", "smeared"),
             ax.axvline(cal["per_temperature"][f"{T:.3f}"]["S_av"], color=colors[T], ls=":", lw=1)
         which = "paper's $c_0, c_1$" if v == "paper" else "smeared-rdf $c_0, c_1$"
         ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, -3))
-        ax.set(xlabel=r"$S_i$ ($\sigma^2$)", ylabel=r"$P(S)$",
+        ax.set(xlabel=rf"$S_i$ ({UNITS['S']})", ylabel=rf"$P(S)$ ({UNITS['inv_S']})",
                title=f"(b) {which}" + (" (stored)" if v == calibration else ""))
     axes[0].legend(fontsize=8)
     fig.tight_layout()
@@ -255,7 +259,7 @@ def fig4a(curves, tags, colors):
     ax.axhline(np.exp(-1), color="0.6", lw=0.8)
     ax.set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$C_S(t)$, $Q(t)$", ylim=(-0.05, 1.05),
            title=r"(a) solid: $C_S$; dotted: $Q$ ($a = 0.3$); dashed: $\tau_\alpha$")
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax, fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -272,34 +276,56 @@ def fig4b(prop, pick, T):
     pal = sns.color_palette("rocket", len(pick))
     for k, li in enumerate(pick):
         ax.plot(hard["s_centres"], hard["G"][li, 0], "-", color=pal[k], lw=2,
-                label=f"t = {sig_text(lags[li], 3)} (n = {hard['count'][li, 0]})")
+                label=f"{sig_text(lags[li], 3)} (n = {hard['count'][li, 0]})")
     ax.axvspan(*prop["e_hard"], color="C0", alpha=0.1)
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, -3))
-    ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel=r"$G(S, S_0, t)$",
-           title=f"(b) T = {T:.2f}, $S_0$ in [{prop['e_hard'][0]:.2e}, {prop['e_hard'][1]:.2e}]")
-    ax.legend(fontsize=8)
+    ax.set(xlabel=S_LABEL, ylabel=rf"$G(S, S_0, t)$ ({UNITS['inv_S']})",
+           title=f"(b) T = {T:.2f}, $S_0$ in [{prop['e_hard'][0]:.2e}, {prop['e_hard'][1]:.2e}] {UNITS['S']}")
+    legend_outside(ax, title=r"lag $t$ ($\tau$)")
     fig.tight_layout()
     return fig
 
 
+def s0_group_means(s0):
+    """Mean initial softness of each S0 group of Fig. 4(c): the t = 0 row of the propagator.
+
+    Parameters
+    ----------
+    s0 : dict
+        The pooled S0 propagator (``prop['s0']`` of :func:`softlib.pipeline.lifetime_stage.propagators`): its
+        ``mean`` (L + 1, B0) row 0 is <S_i(0)> over the particle-origin pairs whose S_i(0) fell in each bin.
+
+    Returns
+    -------
+    (B0,) float, sigma_AA^2: where each group's curve starts. The bin centres are no label: the outer bins
+    reach to the smallest and largest S of all particles, so their centres lie far outside the groups' means.
+    """
+    return np.asarray(s0["mean"])[0]
+
+
 def fig4c(prop, T, tau_alpha, r_stay=0.5, min_count=30):
-    """Fig. 4(c): <S(t)>_S0 of particles that stayed within r_stay, per S0 bin; dashed: overall mean."""
+    """Fig. 4(c): <S(t)>_S0 of particles that stayed within r_stay, per S0 group; dashed: overall mean.
+
+    Each group is labelled by its mean S0 (:func:`s0_group_means`), the value its curve starts from.
+    """
     import seaborn as sns
 
     s0 = prop["s0"]
     n_s0 = s0["count"].shape[1]
+    start = s0_group_means(s0)
     fig, ax = _plt().subplots(figsize=(6, 4.2))
     pal = sns.color_palette("coolwarm", n_s0)
     t_pos = s0["times"] > 0
     for b in range(n_s0):
         ok = t_pos & (s0["count"][:, b] >= min_count)
-        ax.plot(s0["times"][ok], s0["mean"][ok, b], "-o", ms=3, color=pal[b],
-                label=rf"$S_0 \approx$ {s0['s0_centres'][b]:.2e}")
+        ax.plot(s0["times"][ok], s0["mean"][ok, b], "-o", ms=3, color=pal[b], label=f"{start[b]:.2e}")
     ax.axhline(prop["S_all"].mean(), color="k", ls="--", lw=1)
     if np.isfinite(tau_alpha):
         ax.axvline(tau_alpha, color="0.5", lw=0.8)
-    ax.set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$\langle S(t)\rangle_{S_0}$ ($\sigma^2$)",
-           title=f"(c) T = {T:.2f}, particles within {r_stay} of their start")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the curves fill the frame
+    ax.set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=rf"$\langle S(t)\rangle_{{S_0}}$ ({UNITS['S']})",
+           title=f"(c) T = {T:.2f}, particles within {r_stay:g} $\\sigma_{{AA}}$ of their start\n"
+                 r"grey: $\tau_\alpha$; dashed: mean $S$ of all A particles")
+    # outside: the curves fill the frame
+    legend_outside(ax, title=rf"mean $S_0$ of the group ({UNITS['S']})")
     fig.tight_layout()
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .figures import _plt
+from .plotting import S_LABEL, UNITS, legend_outside
 
 PAPER_ONSET = 0.801
 
@@ -29,7 +30,7 @@ def dynamics(runs, tags, colors):
         axes[1].axvline(r["t_star"], color=colors[T], ls=":", lw=1)
         if np.isfinite(r["tau_alpha"]):
             axes[2].plot(r["tau_alpha"], np.exp(-1), "s", mfc="none", mec="k")
-    axes[0].set(xscale="log", yscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"MSD$_A$ ($\sigma^2$)",
+    axes[0].set(xscale="log", yscale="log", xlabel=r"$t$ ($\tau$)", ylabel=rf"MSD$_A$ ({UNITS['S']})",
                 title=r"MSD; circles: $p_c$ = MSD$(t^*)$")
     axes[1].set(xscale="log", xlabel=r"$t$ ($\tau$)", ylabel=r"$\alpha_2$", title=r"$\alpha_2$; dotted: $t^*$")
     axes[2].axhline(np.exp(-1), color="gray", lw=0.8)
@@ -58,9 +59,9 @@ def phop_traces(trace, p_c, T, window, n=4):
         ax.axhline(p_c, color="k", ls="--", lw=0.8)
         for f, l in zip(ev["first"][ev["particle"] == i], ev["last"][ev["particle"] == i]):
             ax.axvspan(trace["t"][f], trace["t"][l], color="tab:red", alpha=0.25, lw=0)
-        ax.set_ylabel(rf"A{i}: $p_{{hop}}$")
+        ax.set_ylabel(f"A{i}\n" + rf"$p_{{hop}}$ ({UNITS['S']})")
     axes[-1].set_xlabel(r"$t$ ($\tau$)")
-    axes[0].set_title(f"T = {T:.2f}, $\\Delta t$ = {window:g}: events (red) above $p_c$ (dashed)")
+    axes[0].set_title(f"T = {T:.2f}, $\\Delta t$ = {window:g} $\\tau$: events (red) above $p_c$ (dashed)")
     fig.tight_layout()
     return fig
 
@@ -79,30 +80,76 @@ def fig5a(res, T, n_bins=40):
               label="$P(S|R)$, at the start of an event")
     ax.axvline(fr["peak"], color="k", ls="--", lw=0.8, label="peak of $P(S)$")
     ax.axvline(fr["median"], color="gray", ls=":", lw=0.8, label="median of $P(S)$")
-    ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel="probability density", title=f"Fig. 5(a), T = {T:.2f}")
+    ax.set(xlabel=S_LABEL, ylabel=f"probability density ({UNITS['inv_S']})", title=f"Fig. 5(a), T = {T:.2f}")
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
-    ax.legend(fontsize=8)
+    legend_outside(ax)  # the histograms fill the frame
     fig.tight_layout()
     return fig
 
 
-def fig5b(res, edges, colors, window):
-    """Fig. 5(b): P_R(S) of every temperature on the shared bins."""
+def fig5b(res, edges, colors, window, variable=None):
+    """Fig. 5(b): P_R of every temperature on the shared bins.
+
+    Parameters
+    ----------
+    res : dict
+        {T: {'P_R': (nb,), 'P_R_err': (nb,)}}.
+    edges : (nb + 1,) float
+        The shared bins of the predictor (sigma_AA^2 for the softness S).
+    colors : dict
+        {T: colour} (``ctx.colors``).
+    window : float
+        Delta t of p_hop (tau).
+    variable : str, optional
+        x-axis label: the predictor binned with its unit (default: the softness S in sigma_AA^2).
+    """
     centers = 0.5 * (edges[1:] + edges[:-1])
     fig, ax = _plt().subplots(figsize=(6, 4))
     for T in sorted(res):
         ax.errorbar(centers, res[T]["P_R"], yerr=res[T]["P_R_err"], marker="o", ms=4, capsize=2, color=colors[T],
                     label=f"T = {T:.2f}")
-    ax.set(yscale="log", xlabel=r"$S$ ($\sigma^2$)", ylabel="$P_R(S)$", title=f"Fig. 5(b), $\\Delta t$ = {window:g}")
+    ax.set(yscale="log", xlabel=variable or S_LABEL, ylabel="$P_R$",
+           title=f"Fig. 5(b), $\\Delta t$ = {window:g} $\\tau$")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the curves fill the frame
+    legend_outside(ax, title=f"T ({UNITS['T']})")  # outside: the curves fill the frame
     fig.tight_layout()
     return fig
 
 
 # ---------------------------------------------------------------------------------------------- 06
-def fig5c(fits, shown, label):
-    """Fig. 5(c): ln P_R against 1/T per kept bin, the lines to their crossing; inset: the collapse."""
+def _crossing_panel(ax, fit, full, pal, k_kept):
+    """ln P_R against 1/T per kept bin with the Arrhenius lines, their crossing and the paper's onset."""
+    x = 1.0 / fit.temperatures
+    c = fit.crossing
+    x_all = 1.0 / full.temperatures
+    x_lo = min(x_all.min(), c["inv_T"]) - 0.05 if np.isfinite(c["inv_T"]) else x_all.min() - 0.05
+    xx = np.linspace(max(x_lo, 0.0), x.max() + 0.05, 100)
+    out_T = np.array([T not in fit.temperatures for T in full.temperatures])
+    for col, k in zip(pal, k_kept):
+        y = np.log(fit.p_r[:, k])
+        ax.errorbar(x, y, yerr=fit.p_r_err[:, k] / fit.p_r[:, k], fmt="o", color=col, ms=4, capsize=2,
+                    label=f"{fit.centers[k]:.2e}")
+        ax.plot(xx, fit.ln_p0[k] - fit.delta_e[k] * xx, "-", color=col, lw=0.8)
+        if out_T.any():  # temperatures left out of the shown fit: drawn open, to show where ln P_R bends
+            ax.plot(1.0 / full.temperatures[out_T], np.log(full.p_r[out_T, k]), "o", mfc="none", mec=col, ms=5)
+    if np.isfinite(c["inv_T"]) and c["inv_T"] > 0:
+        ax.plot(c["inv_T"], c["ln_p"], "k*", ms=12, label=f"crossing T* = {c['T']:.2f}")
+        if np.isfinite(c["low"]) and np.isfinite(c["high"]):
+            ax.axvspan(1 / c["high"], 1 / c["low"], color="gray", alpha=0.2, lw=0,
+                       label=f"T*: {100 * c['interval']:.0f} % bootstrap interval")
+    ax.axvline(1 / PAPER_ONSET, color="k", ls=":", lw=0.8, label=f"paper's onset T = {PAPER_ONSET}")
+    ax.set(xlabel=f"$1/T$ ({UNITS['inv_T']})", ylabel=r"$\ln P_R$")
+    return ax
+
+
+def fig5c(fits, shown, label, variable=None):
+    """Fig. 5(c): ln P_R against 1/T per kept bin with the lines to their crossing (left) and the collapse
+    P_R / P_0 against Delta E / T (right; an inset in the paper, a panel here so that it hides no point).
+
+    ``fits``: {'all': fit[, 'selective': fit]} (:func:`rearrangement_stage.arrhenius_fits`), ``shown`` the key
+    drawn, ``label`` its description; ``variable``: the predictor's name with unit for the legend title
+    (default: the softness S in sigma_AA^2).
+    """
     import seaborn as sns
 
     from ..analysis import arrhenius as ar
@@ -110,60 +157,38 @@ def fig5c(fits, shown, label):
     fit, full = fits[shown], fits["all"]
     k_kept = np.flatnonzero(fit.kept)
     pal = sns.color_palette("plasma_r", k_kept.size)
-    x = 1.0 / fit.temperatures
-    c = fit.crossing
-    x_all = 1.0 / full.temperatures
-    x_lo = min(x_all.min(), c["inv_T"]) - 0.05 if np.isfinite(c["inv_T"]) else x_all.min() - 0.05
-    xx = np.linspace(max(x_lo, 0.0), x.max() + 0.05, 100)
-    fig, ax = _plt().subplots(figsize=(6.5, 4.5))
-    out_T = np.array([T not in fit.temperatures for T in full.temperatures])
-    for col, k in zip(pal, k_kept):
-        y = np.log(fit.p_r[:, k])
-        ax.errorbar(x, y, yerr=fit.p_r_err[:, k] / fit.p_r[:, k], fmt="o", color=col, ms=4, capsize=2,
-                    label=f"S = {fit.centers[k]:.2e}")
-        ax.plot(xx, fit.ln_p0[k] - fit.delta_e[k] * xx, "-", color=col, lw=0.8)
-        if out_T.any():  # temperatures left out of the shown fit: drawn open, to show where ln P_R bends
-            ax.plot(1.0 / full.temperatures[out_T], np.log(full.p_r[out_T, k]), "o", mfc="none", mec=col, ms=5)
-    if np.isfinite(c["inv_T"]) and c["inv_T"] > 0:
-        ax.plot(c["inv_T"], c["ln_p"], "k*", ms=12, label=f"crossing T* = {c['T']:.2f}")
-        if np.isfinite(c["low"]) and np.isfinite(c["high"]):
-            ax.axvspan(1 / c["high"], 1 / c["low"], color="gray", alpha=0.2, lw=0)
-    ax.axvline(1 / PAPER_ONSET, color="k", ls=":", lw=0.8)
-    ax.text(1 / PAPER_ONSET, ax.get_ylim()[1], f" paper {PAPER_ONSET}", va="top", fontsize=8)
-    ax.set(xlabel="$1/T$", ylabel=r"$\ln P_R(S)$", title=f"Fig. 5(c), fit over {label}")
-    ax.legend(fontsize=7, loc="lower left")
-    ins = ax.inset_axes([0.68, 0.6, 0.3, 0.36])
+    fig, (ax, bx) = _plt().subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.6, 1]})
+    _crossing_panel(ax, fit, full, pal, k_kept)
+    ax.set_title(f"Fig. 5(c), fit over {label}")
     cx, cy = ar.collapse(fit)
     for j, col in enumerate(pal):
-        ins.plot(cx[:, j], cy[:, j], "o", color=col, ms=3)
+        bx.plot(cx[:, j], cy[:, j], "o", color=col, ms=4)
     u = np.linspace(max(0.0, cx.min() - 0.2), cx.max() + 0.2, 50)
-    ins.plot(u, np.exp(-u), "k-", lw=0.8)
-    ins.set_yscale("log")
-    ins.set_xlabel(r"$\Delta E/T$", fontsize=8)
-    ins.set_ylabel(r"$P_R/P_0$", fontsize=8)
-    ins.tick_params(labelsize=7)
+    bx.plot(u, np.exp(-u), "k-", lw=0.8)
+    bx.set(yscale="log", xlabel=r"$\Delta E/T$", ylabel=r"$P_R/P_0$", title=r"collapse; line: $e^{-\Delta E/T}$")
+    h, lab = ax.get_legend_handles_labels()
+    legend_outside(bx, handles=h, labels=lab, fontsize=7,
+                   title=f"bin centre, {variable or S_LABEL}")
     fig.tight_layout()
     return fig
 
 
 def fig5d(fit, trend, label):
-    """Fig. 5(d): the barrier Delta E against S with a line; inset: against 1/S."""
+    """Fig. 5(d): the barrier Delta E (eps_AA) against S with a line (left) and against 1/S (right; an inset in
+    the paper, a panel here so that it hides no error bar)."""
     k_kept = np.flatnonzero(fit.kept)
     s = fit.centers[k_kept]
-    fig, ax = _plt().subplots(figsize=(6, 4.2))
-    ax.errorbar(s, fit.delta_e[k_kept], yerr=fit.delta_e_err[k_kept], fmt="o", color="k", capsize=2)
-    ax.plot(s, trend["S"]["intercept"] + trend["S"]["slope"] * s, "r-", lw=0.8,
-            label=f"linear, $R^2$ = {trend['S']['r2']:.2f}")
-    ax.set(xlabel=r"$S$ ($\sigma^2$)", ylabel=r"$\Delta E(S)$", title=f"Fig. 5(d), fit over {label}")
+    de, err = fit.delta_e[k_kept], fit.delta_e_err[k_kept]
+    fig, (ax, bx) = _plt().subplots(1, 2, figsize=(10, 4), sharey=True, gridspec_kw={"width_ratios": [1.4, 1]})
+    ax.errorbar(s, de, yerr=err, fmt="o", color="k", capsize=2)
+    ax.plot(s, trend["S"]["intercept"] + trend["S"]["slope"] * s, "r-", lw=0.8)
+    ax.set(xlabel=S_LABEL, ylabel=rf"$\Delta E$ ({UNITS['E']})",
+           title=f"Fig. 5(d), fit over {label}\nred: linear in $S$, $R^2$ = {trend['S']['r2']:.2f}")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-    ax.legend(fontsize=8, loc="lower left")
-    ins = ax.inset_axes([0.62, 0.58, 0.35, 0.38])
-    ins.errorbar(1 / s, fit.delta_e[k_kept], yerr=fit.delta_e_err[k_kept], fmt="o", color="k", ms=3, capsize=1)
-    ins.plot(1 / s, trend["inv_S"]["intercept"] + trend["inv_S"]["slope"] / s, "r-", lw=0.8)
-    ins.set_xlabel(r"$1/S$", fontsize=8)
-    ins.set_ylabel(r"$\Delta E$", fontsize=8)
-    ins.text(0.05, 0.9, f"$R^2$ = {trend['inv_S']['r2']:.2f}", transform=ins.transAxes, fontsize=8, va="top")
-    ins.tick_params(labelsize=7)
+    bx.errorbar(1 / s, de, yerr=err, fmt="o", color="k", capsize=2)
+    bx.plot(1 / s, trend["inv_S"]["intercept"] + trend["inv_S"]["slope"] / s, "r-", lw=0.8)
+    bx.set(xlabel=f"$1/S$ ({UNITS['inv_S']})",
+           title=f"the paper's inset\nred: linear in $1/S$, $R^2$ = {trend['inv_S']['r2']:.2f}")
     fig.tight_layout()
     return fig
 
@@ -181,10 +206,10 @@ def finite_size(fs, window):
         c = 0.5 * (d["bins"][1:] + d["bins"][:-1])
         axes[2].errorbar(c, d["P_R"], yerr=d["P_R_err"], marker="o", ms=4, capsize=2, color=col, label=lab)
     axes[0].set(xlabel=r"$\beta\Phi_r^i$", ylabel="probability density", title=f"local depth, T = {fs['T']:.2f}")
-    axes[1].set(xlabel=r"$S$ ($\sigma^2$)", ylabel="probability density", title=f"$P(S)$, T = {fs['T']:.2f}")
+    axes[1].set(xlabel=S_LABEL, ylabel=f"probability density ({UNITS['inv_S']})", title=f"$P(S)$, T = {fs['T']:.2f}")
     axes[1].ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
-    axes[2].set(yscale="log", xlabel=r"$S$ ($\sigma^2$)", ylabel="$P_R(S)$",
-                title=f"$P_R(S)$, T = {fs['T']:.2f}, $\\Delta t$ = {window:g}")
+    axes[2].set(yscale="log", xlabel=S_LABEL, ylabel="$P_R(S)$",
+                title=f"$P_R(S)$, T = {fs['T']:.2f}, $\\Delta t$ = {window:g} $\\tau$")
     axes[2].ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
     axes[0].legend(fontsize=8)
     fig.tight_layout()

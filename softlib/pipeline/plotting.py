@@ -8,6 +8,26 @@ from pathlib import Path
 
 import numpy as np
 
+#: axis-label units, Lennard-Jones units of the A-A interaction: lengths sigma_AA, energies eps_AA, T eps_AA/k_B,
+#: times tau = sigma_AA sqrt(m / eps_AA)
+UNITS = {"t": r"$\tau$", "r": r"$\sigma_{AA}$", "S": r"$\sigma_{AA}^2$", "inv_S": r"$\sigma_{AA}^{-2}$",
+         "E": r"$\epsilon_{AA}$", "T": r"$\epsilon_{AA}/k_B$", "inv_T": r"$k_B/\epsilon_{AA}$",
+         "P": r"$\epsilon_{AA}/\sigma_{AA}^3$", "q": r"$\sigma_{AA}^{-1}$"}
+
+#: the x label of the local softness of Eq. 7
+S_LABEL = rf"$S$ ({UNITS['S']})"
+
+
+def legend_outside(ax, **kw):
+    """A legend to the right of ``ax``, outside the frame, so that it hides no data.
+
+    ``kw`` go to :meth:`matplotlib.axes.Axes.legend` (e.g. ``title``, ``ncol``); the saved figure grows to
+    hold it (:func:`savefig` uses a tight bounding box).
+    """
+    kw = {"fontsize": 8, "loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0, **kw}
+    kw.setdefault("title_fontsize", kw["fontsize"])
+    return ax.legend(**kw)
+
 
 def use_style():
     """The seaborn style of every figure of the compendium."""
