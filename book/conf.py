@@ -1,8 +1,8 @@
 """Sphinx configuration of the book (``make book``; sources laid out by softlib.pipeline.book).
 
 The sources are generated into ``build/book-src`` and built with ``-c book``: this file, the
-landing-page template ``landing.md``, the table of contents ``toc.yml`` and the course page
-``course.md`` are the only committed inputs besides the notebooks in ``book/<preset>/``.
+landing-page template ``landing.md``, the table of contents ``toc.yml`` and the course pages
+``course/`` are the only committed inputs besides the notebooks in ``book/<preset>/``.
 
 The site is built and read offline: notebooks are rendered from their stored outputs
 (``nb_execution_mode = "off"``), MathJax is copied into the site by ``sphinx-mathjax-offline``,

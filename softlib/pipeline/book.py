@@ -15,7 +15,7 @@
     table ``data/<preset>/COMPARISON.md`` and the table of contents ``book/toc.yml``.
 ``build --preset P [--notebooks book/P] [--src build/book-src] [--out build/book]``
     lay out the Sphinx sources (landing page, notebooks, ``docs/methods.md``,
-    ``benchmarks/RESULTS.md``, ``book/course.md`` and the pages of ``book/course/``), run Sphinx with ``book/conf.py``
+    ``benchmarks/RESULTS.md``, the pages of ``book/course/``), run Sphinx with ``book/conf.py``
     (myst-nb, no execution, MathJax served from the site) and check that no page loads a
     script, stylesheet or font from the network.
 
@@ -40,7 +40,7 @@ from pathlib import Path
 
 #: the repository (the folder above ``softlib/``)
 ROOT = Path(__file__).resolve().parents[2]
-#: committed inputs of the book: conf.py, landing.md, toc.yml, course.md, _static/
+#: committed inputs of the book: conf.py, landing.md, toc.yml, course/, _static/
 BOOK = ROOT / "book"
 #: a PNG output larger than this is shrunk by ``collect`` (bytes)
 PNG_LIMIT = 300_000
@@ -49,7 +49,7 @@ FOLDER_LIMIT = 15_000_000
 #: notebook-level papermill metadata worth keeping (the rest are local paths and the environment)
 PAPERMILL_KEEP = ("parameters", "start_time", "end_time", "duration", "version")
 #: pages copied into the sources: name in the book -> file in the repository
-PAGES = {"methods": "docs/methods.md", "benchmarks": "benchmarks/RESULTS.md", "course": "book/course.md"}
+PAGES = {"methods": "docs/methods.md", "benchmarks": "benchmarks/RESULTS.md"}
 #: folders copied whole into the sources: folder in the book -> folder in the repository
 TREES = {"course": "book/course"}
 #: a line of caution shown on the landing page of a preset
