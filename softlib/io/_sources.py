@@ -1,13 +1,19 @@
-"""Trajectory sources behind :func:`softlib.io.trajectory.load`: in-memory arrays, GSD (gsd) and
-everything MDAnalysis reads (LAMMPS dumps, DCD, XTC, TRR, H5MD, ...).
+"""Trajectory sources behind :func:`softlib.io.trajectory.load`: in-memory arrays, GSD (gsd), LAMMPS
+text dumps (read here, in float64, in one streaming pass) and everything else MDAnalysis reads (DCD,
+XTC, TRR, H5MD, ...).
 
 Every frame is checked as it is read: a non-finite position raises a ValueError that names
-the file, the frame and the particle.
+the file, the frame and the particle. Every error names the problem and the fix.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+import weakref
+import zlib
+from collections import namedtuple
+from itertools import islice
 
 import numpy as np
 
@@ -19,38 +25,97 @@ MAX_STEP_FRACTION = 0.25
 _CHECKPOINT_EVERY = 64
 _DUMP_EXT = (".lammpstrj", ".dump", ".lammpsdump", ".lammps")
 _GSD_TIME = "log/softlib/time"
+#: number fraction of the majority type that the default species mapping expects (the Kob-Andersen
+#: 80:20 mixture), and its tolerance (N = 24 with 20 A gives 0.833)
+X_MAJORITY, X_TOL = 0.8, 0.05
+#: number densities N/V (per length unit cubed) plausible in reduced units; KA has 1.2 sigma_AA^-3,
+#: the same box in nm from sigma values taken as Angstrom has 1200
+REDUCED_RHO = (0.1, 10.0)
+#: relative tolerance of a timestep in a file against the one given (DCD headers hold float32)
+_DT_RTOL = 1e-5
 
 
-# --------------------------------------------------------------------------- helpers
-def _map_species(types, override, n):
-    """Species (N,) 0/1 from per-atom type names, or from the user's override."""
+# --------------------------------------------------------------------------- species
+def _natural(names):
+    """Type names in natural order: numerically when all are integers ('1' < '2' < '10')."""
+    if all(n.lstrip("-").isdigit() for n in names):
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+def _map_species(types, override, n, path="<arrays>"):
+    """Species of per-particle type names: the one place where types become A and B.
+
+    Parameters
+    ----------
+    types : sequence of str, length N
+        Type name of every particle, in the order load returns them.
+    override : None, (N,) array of 0/1 or 'A'/'B', or dict {type name: 'A'/'B' or 0/1}
+        The caller's mapping (``species=``), obeyed whatever the composition.
+    n : int
+        Number of particles N.
+    path : str
+        File named in the messages.
+
+    Returns
+    -------
+    species : (N,) int32
+        0 = A, 1 = B.
+    table : dict or None
+        {type name: 0 or 1} used (None for an array override).
+    swapped : bool
+        True when the default made A the type that comes second in natural order ('2', 'B').
+
+    Without an override the majority type is A; there must be exactly two types, and the majority's
+    number fraction must be within X_TOL of X_MAJORITY, or the caller must say which type is A.
+    """
+    types = np.asarray(types, dtype=str)
     if override is not None:
-        if isinstance(override, dict):
-            missing = sorted(set(types) - set(map(str, override)))
-            if missing:
-                raise ValueError(f"species dict lacks type(s) {missing}: map every type to 0 (A) or 1 (B)")
-            table = {str(k): v for k, v in override.items()}
-            return as_species(np.array([table[t] for t in types]), n=n)
-        return as_species(override, n=n)
-    names = sorted(set(types))
-    if len(names) != 2:
+        return _override_species(types, override, n)
+    names, counts = np.unique(types, return_counts=True)
+    count = dict(zip(names.tolist(), counts.tolist()))
+    order = _natural(list(count))
+    if len(order) != 2:
+        raise ValueError(_not_two_types(path, count, order))
+    major = order[1] if count[order[1]] > count[order[0]] else order[0]
+    minor = order[0] if major == order[1] else order[1]
+    x = count[major] / n
+    if abs(x - X_MAJORITY) > X_TOL:
         raise ValueError(
-            f"found {len(names)} particle type(s) {names}; the binary-mixture analysis needs exactly two: "
-            "pass species= an (N,) array of 0 (A) / 1 (B) or a dict {type: 0 or 1}"
+            f"{path}: types {major!r} ({count[major]}) and {minor!r} ({count[minor]}) make a "
+            f"{100 * x:.0f}:{100 * (1 - x):.0f} mixture, not the Kob-Andersen 80:20 (majority fraction "
+            f"{X_MAJORITY} +- {X_TOL}), so which type is A cannot be taken from the counts: if this composition "
+            f"is intended, say it with species={{{major!r}: 'A', {minor!r}: 'B'}} (in a data set file: "
+            f'species = {{{major} = "A", {minor} = "B"}} in the [[runs]] table); otherwise check the type column'
         )
-    upper = [t.upper() for t in names]
-    if upper == ["A", "B"]:
-        table = {names[0]: 0, names[1]: 1}
-    elif names == ["1", "2"]:
-        table = {"1": 0, "2": 1}
-    else:
-        raise ValueError(
-            f"type names {names} are not 'A'/'B' or LAMMPS types 1/2: pass species= a dict "
-            f"such as {{{names[0]!r}: 0, {names[1]!r}: 1}} (0 = A, the 80 % species)"
-        )
-    return np.array([table[t] for t in types], dtype=np.int32)
+    return (types == minor).astype(np.int32), {major: 0, minor: 1}, major != order[0]
 
 
+def _not_two_types(path, count, order):
+    if len(order) < 2:
+        return (f"{path}: all particles have type {order[0]!r}: the binary-mixture analysis needs exactly two "
+                "species (A and B): check the type column, or pass species= an (N,) array of 0 (A) / 1 (B)")
+    listed = ", ".join(f"{t!r} ({count[t]})" for t in order)
+    example = ", ".join(f"{t!r}: {'A' if k == 0 else 'B'}" for k, t in enumerate(order))
+    return (f"{path}: {len(order)} particle types {listed}; the binary-mixture analysis needs exactly two "
+            f"species: pass species= a dict mapping every type to 'A' or 'B' (e.g. {{{example}}}) or an (N,) "
+            "array of 0 (A) / 1 (B)")
+
+
+def _override_species(types, override, n):
+    """(species, table, False) of the caller's array or {type: species} dict."""
+    if not isinstance(override, dict):
+        return as_species(override, n=n), None, False
+    table = {str(k): v for k, v in override.items()}
+    missing = sorted(set(types.tolist()) - set(table))
+    if missing:
+        raise ValueError(f"species dict lacks type(s) {missing}: map every type to 0 (A) or 1 (B)")
+    species = as_species(np.array([table[t] for t in types.tolist()]), n=n)
+    first = {t: k for k, t in reversed(list(enumerate(types.tolist())))}
+    return species, {t: int(species[k]) for t, k in first.items()}, False
+
+
+# --------------------------------------------------------------------------- checks
 def _check_times(times, path):
     times = np.asarray(times, dtype=float)
     if times.size > 1:
@@ -88,12 +153,29 @@ def _orthorhombic(dimensions, path, frame):
     return d[:3]
 
 
+def _check_reduced_density(n, box, path, unit):
+    """Refuse N/V outside REDUCED_RHO for a file whose lengths are in a physical ``unit`` (e.g. nm)."""
+    rho = n / float(np.prod(box))
+    if REDUCED_RHO[0] <= rho <= REDUCED_RHO[1]:
+        return
+    raise ValueError(
+        f"{path}: N/V = {rho:.4g} particles per {unit}^3 is not a density in reduced units (the Kob-Andersen "
+        f"liquid has 1.2 per sigma_AA^3; accepted {REDUCED_RHO[0]}-{REDUCED_RHO[1]}): the format stores lengths "
+        f"in {unit} and these are not sigma_AA (lengths {(1.2 / rho) ** (1 / 3):.3g}x off; 0.1x when sigma values "
+        f"were taken as Angstrom and converted to nm, as MDAnalysis does by default). Write the file again with "
+        f"lengths in sigma_AA (MDAnalysis: mda.Writer(..., convert_units=False); LAMMPS 'units lj' writes dump "
+        f"xtc in sigma), or divide positions and box by sigma_AA expressed in {unit}"
+    )
+
+
 # --------------------------------------------------------------------------- sources
 class _Source:
     """A readable trajectory: metadata in memory, positions on demand."""
 
     path = "<arrays>"
     mode = "unwrapped"  # 'unwrapped' (raw frames are unwrapped) or 'continuity'
+    type_map = None  # {type name in the file: 0 (A) or 1 (B)} when types were mapped
+    species_swapped = False  # the default mapping made the second type ('2', 'B') A, the majority
 
     def _raw(self, i):  # (N, 3) float64 as stored (wrapped in continuity mode)
         raise NotImplementedError
@@ -116,18 +198,21 @@ class _Source:
             )
         return s.astype(np.int64)
 
+    def _track(self, i, x):
+        """Continuity unwrapping of frame i (frames in order from 0): image counts, checkpoints."""
+        if i == 0:
+            self._img, self._ckpts, self._state = np.zeros((self.n_particles, 3), dtype=np.int64), [], None
+        else:
+            self._img -= self._jump(self._prev, x, i)
+        if i % _CHECKPOINT_EVERY == 0:
+            self._ckpts.append(self._img.copy())
+        self._prev = x
+
     def _build_checkpoints(self):
         """One pass over the file storing the image counts every _CHECKPOINT_EVERY frames."""
-        img = np.zeros((self.n_particles, 3), dtype=np.int64)
-        prev, ckpts = None, []
         for i, x in enumerate(self._iter_raw()):
-            if prev is not None:
-                img -= self._jump(prev, x, i)
-            if i % _CHECKPOINT_EVERY == 0:
-                ckpts.append(img.copy())
-            prev = x
-        self._ckpts = ckpts
-        self._state = None
+            self._track(i, x)
+        self._prev = self._img = None
 
     def _unwrapped(self, i):
         if self.mode == "unwrapped":
@@ -201,7 +286,8 @@ class _GSDSource(_Source):
         self.n_particles = int(first.particles.N)
         types = [str(t) for t in first.particles.types]
         self._typeid = np.asarray(first.particles.typeid).copy()
-        self.species = _map_species([types[t] for t in self._typeid], species, self.n_particles)
+        self.species, self.type_map, self.species_swapped = _map_species(
+            [types[t] for t in self._typeid], species, self.n_particles, self.path)
         steps, times, boxes, images = [], [], [], []
         for i in range(nf):
             n = self._chunk(fl, i, "particles/N")
@@ -259,60 +345,397 @@ class _GSDSource(_Source):
         return pos
 
 
+# --------------------------------------------------------------------------- LAMMPS text dumps
+#: coordinate columns of a LAMMPS dump in order of preference: (names, scaled, unwrapped as stored)
+_DUMP_COORDS = ((("xu", "yu", "zu"), False, True), (("xsu", "ysu", "zsu"), True, True),
+                (("x", "y", "z"), False, False), (("xs", "ys", "zs"), True, False))
+_IMAGES = ("ix", "iy", "iz")
+#: columns read (id, 3 coordinates, 3 image flags or none), the type column, scaled?, unwrapped?
+_Layout = namedtuple("_Layout", "usecols type_col scaled unwrapped")
+
+
+def _open_bytes(path):
+    """A binary stream of a plain, gzip or bzip2 file (told by its first bytes), decompressed as read."""
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    if magic[:2] == b"\x1f\x8b":
+        import gzip
+        return gzip.open(path, "rb")
+    if magic == b"BZh":
+        import bz2
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+@contextlib.contextmanager
+def _dump_errors(path):
+    """Turn what a truncated or corrupt (compressed) text file raises into a ValueError naming the fix."""
+    try:
+        yield
+    except EOFError as e:
+        raise ValueError(f"{path}: the compressed file is truncated ({e}): it was cut short, e.g. by an "
+                         "interrupted copy or write; copy or compress it again from the original") from None
+    except (OSError, UnicodeDecodeError, zlib.error) as e:
+        raise ValueError(f"{path}: cannot read it ({type(e).__name__}: {e}): the file is corrupt or not a "
+                         "LAMMPS dump; copy it again from the original") from None
+
+
+class _Stream:
+    """Lines of a (compressed) text file read forward from byte offsets; it rewinds only to go back."""
+
+    def __init__(self, path):
+        self.path, self._f, self._pos, self._close = path, None, 0, None
+
+    def lines(self, offset, n):
+        """The ``n`` lines (bytes) from byte ``offset`` of the (decompressed) text."""
+        if self._f is None or offset < self._pos:
+            self.close()
+            self._f, self._pos = _open_bytes(self.path), 0
+            self._close = weakref.finalize(self, self._f.close)
+        if offset != self._pos:
+            self._f.seek(offset)  # gzip and bzip2: decompresses forward, no copy kept
+        out = list(islice(self._f, n))
+        self._pos = offset + sum(map(len, out))
+        return out
+
+    def close(self):
+        if self._close is not None:
+            self._close()
+        self._f = self._close = None
+
+
+def _dump_header(f, path, frame):
+    """The items of one frame up to its 'ITEM: ATOMS' line, and the bytes they take.
+
+    Returns ``(None, nbytes)`` at the end of the file, else ``(h, nbytes)`` with h = {'step', 'n',
+    'lo' (3,), 'box' (3,) edges, 'columns' [str], and 'time', 'units' when the dump has them}.
+    """
+    h, nbytes = {}, 0
+    while True:
+        line = f.readline()
+        nbytes += len(line)
+        if not line and h:
+            raise ValueError(f"{path}: the file ends inside the header of frame {frame}: it is truncated; "
+                             "cut the partial last frame or copy the file again")
+        if not line:
+            return None, nbytes
+        text = line.decode().strip()
+        if not text and not h:
+            continue  # blank lines between frames
+        if not text.startswith("ITEM:"):
+            raise ValueError(f"{path}: frame {frame}: expected an 'ITEM:' line, got {text[:60]!r}: not a LAMMPS "
+                             "text dump, or a corrupt one (a frame with other than NUMBER OF ATOMS atom lines)")
+        item = text[5:].strip()
+        if item.startswith("ATOMS"):
+            h["columns"] = item.split()[1:]
+            return _checked_header(h, path, frame), nbytes
+        rows = [f.readline() for _ in range(3 if item.startswith("BOX BOUNDS") else 1)]
+        nbytes += sum(map(len, rows))
+        _header_item(h, item, [r.decode().split() for r in rows], path, frame)
+
+
+def _header_item(h, item, rows, path, frame):
+    """Store the value of one header item in h (items LAMMPS does not write are skipped)."""
+    if item.startswith("BOX BOUNDS"):
+        h["lo"], h["box"] = _box_bounds(item, rows, path, frame)
+        return
+    keys = {"TIMESTEP": ("step", int), "NUMBER OF ATOMS": ("n", int), "TIME": ("time", float),
+            "UNITS": ("units", str)}
+    if item in keys:
+        key, kind = keys[item]
+        try:
+            h[key] = kind(rows[0][0])
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}: frame {frame}: cannot read ITEM: {item} (value {rows[0]}): the file is "
+                             "corrupt or truncated; copy it again") from None
+
+
+def _box_bounds(item, rows, path, frame):
+    """(lo (3,), edges (3,)) of an orthorhombic 'BOX BOUNDS' item; a tilted or non-periodic box is refused."""
+    flags = item.split()[2:]
+    try:
+        v = np.array([[float(x) for x in r] for r in rows])
+    except ValueError:
+        v = np.empty((0, 0))
+    if "abc" in flags or v.shape not in ((3, 2), (3, 3)):
+        raise ValueError(f"{path}: frame {frame}: cannot read 'ITEM: {item}' {rows}: a general triclinic or "
+                         "corrupt box; only orthorhombic boxes (xlo xhi / ylo yhi / zlo zhi) are supported")
+    if v.shape[1] == 3 and np.any(v[:, 2] != 0):
+        raise ValueError(f"{path}: frame {frame} has a non-orthorhombic (triclinic) box, tilt factors "
+                         f"xy xz yz = {v[:, 2].tolist()}; only orthorhombic boxes are supported")
+    bounds = [b for b in flags if b not in ("xy", "xz", "yz")]
+    if bounds and bounds != ["pp"] * 3:
+        raise ValueError(f"{path}: frame {frame}: boundaries {' '.join(bounds)} are not periodic (pp pp pp): "
+                         "the analysis needs a periodic box; dump a run with 'boundary p p p'")
+    if np.any(v[:, 1] <= v[:, 0]) or not np.all(np.isfinite(v)):
+        raise ValueError(f"{path}: frame {frame}: box bounds {v[:, :2].tolist()} are not a box; the file is corrupt")
+    return v[:, 0], v[:, 1] - v[:, 0]
+
+
+def _checked_header(h, path, frame):
+    missing = [item for key, item in (("step", "TIMESTEP"), ("n", "NUMBER OF ATOMS"), ("lo", "BOX BOUNDS"))
+               if key not in h]
+    if missing:
+        raise ValueError(f"{path}: frame {frame} has no ITEM: {', '.join(missing)}: not a LAMMPS text dump, or a "
+                         "corrupt one; copy it again or write it with dump atom / dump custom")
+    if h.get("units", "lj") != "lj":
+        raise ValueError(f"{path}: the dump is in LAMMPS units {h['units']!r}, not 'lj': its lengths are not "
+                         "sigma_AA nor its times tau; rerun with 'units lj', or convert positions, box and "
+                         "timestep to reduced units and write the dump again")
+    return h
+
+
+def _dump_layout(columns, path):
+    """The :data:`_Layout` of an 'ITEM: ATOMS' header: which columns give ids, types and positions."""
+    col = {c: k for k, c in enumerate(columns)}
+    for need, why in (("id", "LAMMPS writes atoms in any order, so they cannot be followed without ids"),
+                      ("type", "the species come from it")):
+        if need not in col:
+            raise ValueError(f"{path}: the dump has no '{need}' column ({why}): write 'id type' and the "
+                             "coordinates, e.g. dump custom ... id type xu yu zu, or dump atom")
+    for names, scaled, unwrapped in _DUMP_COORDS:
+        if all(c in col for c in names):
+            images = not unwrapped and all(c in col for c in _IMAGES)
+            use = ["id", *names, *(_IMAGES if images else ())]
+            return _Layout([col[c] for c in use], col["type"], scaled, unwrapped or images)
+    raise ValueError(f"{path}: no coordinate columns (xu yu zu, xsu ysu zsu, x y z or xs ys zs) in "
+                     f"'ITEM: ATOMS {' '.join(columns)}': dump positions, best unwrapped (xu yu zu) or with "
+                     "image flags (ix iy iz)")
+
+
+def _atom_lines(f, n, path, frame):
+    """The n atom lines (bytes) of one frame; fewer, or a last line cut short, is a truncated file."""
+    lines = list(islice(f, n))
+    if len(lines) < n or (n and not lines[-1].endswith(b"\n")):
+        raise ValueError(f"{path}: frame {frame} ends after {len(lines)} of its {n} atom lines (or inside one): "
+                         "the file is truncated; cut the partial last frame or copy the file again")
+    return lines
+
+
+def _dump_times(path, steps, file_times, timestep):
+    """Times (F,) of a dump's frames: step x timestep, or its TIME items; both must agree."""
+    have = all(t is not None for t in file_times)
+    if timestep is None:
+        if have:
+            return np.asarray(file_times, dtype=float)
+        raise ValueError(f"{path} is a LAMMPS dump, which stores step numbers only: pass timestep= (e.g. 0.0025; "
+                         "in a data set file: timestep = 0.0025 in the [[runs]] table) to get times")
+    times = steps * float(timestep)
+    if have and not np.allclose(np.diff(file_times), np.diff(times), rtol=_DT_RTOL, atol=0.0):
+        k = int(np.argmax(np.abs(np.diff(file_times) - np.diff(times))))
+        raise ValueError(f"{path}: the dump's TIME items (t = {file_times[k]:g} -> {file_times[k + 1]:g}) disagree "
+                         f"with step x timestep = {times[k]:g} -> {times[k + 1]:g} for timestep {timestep:g} (the "
+                         "data set's timestep): correct the timestep given")
+    return times
+
+
+class _DumpSource(_Source):
+    """A LAMMPS text dump (plain, gzip or bzip2): one streaming pass at load, positions in float64 on demand.
+
+    Positions are relative to the box corner (xlo, ylo, zlo), in the dump's length unit (sigma_AA with
+    'units lj'): xu - xlo; xsu L; (x - xlo) + ix L; xs L + ix L; or, with neither unwrapped columns nor
+    image flags, x - xlo (or xs L) unwrapped by continuity.
+    """
+
+    def __init__(self, path, species, timestep):
+        self.path = path
+        self._stream = _Stream(path)
+        with _dump_errors(path), _open_bytes(path) as f:
+            steps, file_times = self._scan(f, species)
+        self.steps = np.asarray(steps, dtype=np.int64)
+        self.times = _check_times(_dump_times(path, self.steps, file_times, timestep), path)
+
+    def _scan(self, f, species):
+        """One pass: headers, byte offsets of the atom lines, species; continuity image counts."""
+        steps, file_times, self._offsets, at = [], [], [], 0
+        while True:
+            i = len(steps)
+            h, nbytes = _dump_header(f, self.path, i)
+            if h is None:
+                break
+            at += nbytes
+            self._frame_header(h, i)
+            lines = _atom_lines(f, self.n_particles, self.path, i)
+            self._offsets.append(at)
+            at += sum(map(len, lines))
+            if i == 0:
+                self._first_frame(lines, species)
+            if self.mode == "continuity":
+                self._track(i, self._positions(lines, i))
+            steps.append(h["step"])
+            file_times.append(h.get("time"))
+        if not steps:
+            raise ValueError(f"{self.path} has no frames (no 'ITEM: TIMESTEP'): not a LAMMPS dump, or an empty one")
+        self.n_frames, self._prev, self._img = len(steps), None, None
+        return steps, file_times
+
+    def _frame_header(self, h, i):
+        """Take N, box and columns from frame 0; later frames must repeat them."""
+        if i == 0:
+            self.n_particles, self._lo, self.box = h["n"], h["lo"], as_box(h["box"])
+            self._columns, self._layout = h["columns"], _dump_layout(h["columns"], self.path)
+            self.mode = "unwrapped" if self._layout.unwrapped else "continuity"
+            return
+        if h["n"] != self.n_particles:
+            raise ValueError(f"{self.path}: the number of atoms changes from {self.n_particles} to {h['n']} at "
+                             f"frame {i}: the file is truncated or N changes; only a fixed N is supported: cut "
+                             "the file before that frame")
+        if h["columns"] != self._columns:
+            raise ValueError(f"{self.path}: the atom columns change at frame {i} ({' '.join(h['columns'])} after "
+                             f"{' '.join(self._columns)}): write every frame with the same dump command")
+        if np.any(np.abs(np.r_[h["lo"] - self._lo, h["box"] - self.box]) > 1e-6 * self.box.max()):
+            raise ValueError(f"{self.path}: the box changes at frame {i}; only fixed-volume (NVT/NVE) "
+                             "trajectories are supported")
+
+    def _first_frame(self, lines, species):
+        """Particle ids and species from frame 0 (particles in id order)."""
+        _, order = self._values(lines, 0)
+        tc = self._layout.type_col
+        try:
+            types = [lines[k].split()[tc].decode() for k in order]
+        except IndexError:
+            raise ValueError(f"{self.path}: frame 0 has an atom line without a type column; the file is "
+                             "corrupt") from None
+        self.species, self.type_map, self.species_swapped = _map_species(types, species, self.n_particles,
+                                                                         self.path)
+
+    def _values(self, lines, i):
+        """The used columns (N, 4 or 7) float64 of one frame's atom lines in id order, and that order."""
+        try:
+            v = np.loadtxt(b"".join(lines).decode().splitlines(), usecols=self._layout.usecols, ndmin=2)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{self.path}: frame {i}: cannot read the atom lines ({e}): the file is corrupt; "
+                             "copy it again or cut it before this frame") from None
+        order = np.argsort(v[:, 0], kind="stable")
+        v = v[order]
+        if i == 0:
+            self._ids = v[:, 0].copy()
+            if np.any(np.diff(self._ids) == 0):
+                raise ValueError(f"{self.path}: frame 0 lists a particle id twice; the file is corrupt")
+        elif not np.array_equal(v[:, 0], self._ids):
+            raise ValueError(f"{self.path}: frame {i} holds other particle ids than frame 0: the same particles "
+                             "must be in every frame (no atoms added or deleted)")
+        return v, order
+
+    def _positions(self, lines, i):
+        """Positions (N, 3) float64 of one frame in id order, from the box corner; unwrapped where stored."""
+        v, _ = self._values(lines, i)
+        p = v[:, 1:4] * self.box if self._layout.scaled else v[:, 1:4] - self._lo
+        if v.shape[1] == 7:  # image flags
+            p += v[:, 4:7] * self.box
+        return _check_finite(p, self.path, i)
+
+    def _raw(self, i):
+        with _dump_errors(self.path):
+            lines = self._stream.lines(self._offsets[i], self.n_particles)
+        return self._positions(lines, i)
+
+
+# --------------------------------------------------------------------------- MDAnalysis
+def _universe(path, topology, species, fmt):
+    """An MDAnalysis Universe of the file, lengths and times as stored (no unit conversion)."""
+    import MDAnalysis as mda
+
+    h5md = (fmt or _base_ext(path).lstrip(".")).upper() == "H5MD"
+    if h5md and topology is None and species is None:
+        raise ValueError(
+            f"{path}: an H5MD file read without topology= gives no particle types (MDAnalysis reads no species "
+            "from it): pass topology= a file with the same particles and their types (a LAMMPS data file, a PDB "
+            "or one of our GSD files), or species= an (N,) array of 0 (A) / 1 (B) in the file's particle order"
+        )
+    kwargs = {} if fmt is None else {"format": fmt}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if topology is not None:
+                return mda.Universe(os.fspath(topology), path, convert_units=False, **kwargs)
+            if h5md:  # mda.Universe(path) fails on H5MD alone (TypeError): N particles, no types
+                from MDAnalysis.coordinates.H5MD import H5MDReader
+
+                u = mda.Universe.empty(H5MDReader.parse_n_atoms(path), trajectory=False)
+                u.load_new(path, format="H5MD", convert_units=False)
+                return u
+            return mda.Universe(path, convert_units=False, **kwargs)
+    except ImportError as e:
+        raise ValueError(f"{path}: reading this format needs an optional package ({e}); install it") from None
+    except Exception as e:  # noqa: BLE001 - MDAnalysis raises many types for unreadable input
+        hint = "" if topology is not None else "; formats without types need topology="
+        raise ValueError(f"{path}: MDAnalysis cannot read it ({type(e).__name__}: {e}){hint}") from None
+
+
+def _mda_types(u, path, topology, species):
+    """Type names (N,) of the Universe's particles; without types only an array species= will do."""
+    try:
+        return np.asarray(u.atoms.types, dtype=str)
+    except Exception:  # noqa: BLE001 - topology without types
+        if species is None:
+            where = "the topology has" if topology is not None else "no topology= was given, and the file has"
+            raise ValueError(f"{path}: {where} no atom types: pass topology= (a file with types, "
+                             "e.g. a LAMMPS data file or one of our GSD files) or species=") from None
+        return np.full(len(u.atoms), "?")
+
+
+def _dcd_times(header, n_frames, timestep, path):
+    """Times (F,) of a DCD's frames from its header: (istart + k nsavc) x delta.
+
+    delta is the header's timestep (LAMMPS writes it; HOOMD writes 0): without it ``timestep`` gives it;
+    with both they must agree. A header without a frame interval (nsavc = 0) gives no times.
+    """
+    istart, nsavc = int(header["istart"]), int(header["nsavc"])
+    delta = float(str(np.float32(header["delta"])))  # the float32 field as written: 0.0025, not 0.00249999994
+    if nsavc <= 0:
+        raise ValueError(f"{path}: the DCD header has no frame interval (nsavc = {nsavc}), so the frames' times "
+                         "are unknown: write the DCD with it (LAMMPS dump dcd and MDAnalysis' DCDWriter(nsavc=) "
+                         "do), or convert the trajectory to a LAMMPS dump or GSD, which keep step numbers")
+    if timestep is not None and delta > 0 and abs(delta - timestep) > _DT_RTOL * timestep:
+        raise ValueError(f"{path}: the DCD header's timestep {delta:g} disagrees with the timestep given, "
+                         f"{timestep:g} (the data set's timestep): correct the timestep in the data set file "
+                         "(or load(timestep=)), or check that this is the right file")
+    dt = float(timestep) if timestep is not None else delta
+    if not dt > 0:
+        raise ValueError(f"{path}: the DCD header has no timestep (delta = {delta:g}; HOOMD and some writers leave "
+                         "it out), so the frames' times are unknown: give it, e.g. timestep = 0.0025 in the data "
+                         "set's [[runs]] table, or load(..., timestep=0.0025)")
+    return (istart + nsavc * np.arange(n_frames)) * dt
+
+
 class _MDASource(_Source):
-    """Any other format MDAnalysis reads (LAMMPS dump, DCD, XTC, TRR, H5MD, ...)."""
+    """Formats MDAnalysis reads (DCD, XTC, TRR, H5MD, ...): positions as stored (float32), unwrapped by
+    continuity; lengths not converted, and checked to be reduced units where the format says nm."""
+
+    mode = "continuity"
 
     def __init__(self, path, topology, species, timestep, fmt):
-        import MDAnalysis as mda
-
         self.path = path
-        kwargs = {}
-        ext = _base_ext(path)
-        is_dump = (fmt or "").upper() == "LAMMPSDUMP" or (fmt is None and ext in _DUMP_EXT)
-        if is_dump:
-            conv, unwrap = _read_dump(path, _dump_convention)
-            kwargs = dict(format="LAMMPSDUMP", lammps_coordinate_convention=conv, unwrap_images=unwrap)
-            if timestep is None:
-                raise ValueError(f"{path} is a LAMMPS dump, which stores step numbers only: pass "
-                                 "timestep= (e.g. 0.0025) to get times")
-            self.mode = "unwrapped" if unwrap or conv in ("unwrapped", "scaled_unwrapped") else "continuity"
-            _read_dump(path, _check_dump_complete)
-        else:
-            if fmt is not None:
-                kwargs["format"] = fmt
-            self.mode = "continuity"
-        args = (path,) if topology is None else (os.fspath(topology), path)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                u = mda.Universe(*args, convert_units=False, **kwargs)
-        except ImportError as e:
-            raise ValueError(f"{path}: reading this format needs an optional package ({e}); install it") from None
-        except Exception as e:  # noqa: BLE001 - MDAnalysis raises many types for unreadable input
-            hint = "" if topology is not None or is_dump else "; formats without types need topology="
-            raise ValueError(f"{path}: MDAnalysis cannot read it ({type(e).__name__}: {e}){hint}") from None
-        self._u = u
+        self._u = u = _universe(path, topology, species, fmt)
         self.n_particles = len(u.atoms)
         self.n_frames = len(u.trajectory)
         if self.n_frames == 0:
             raise ValueError(f"{path} has no frames")
-        try:
-            types = [str(t) for t in u.atoms.types]
-        except Exception:  # noqa: BLE001 - topology without types
-            if species is None:
-                where = "the topology has" if topology is not None else "no topology= was given, and the file has"
-                raise ValueError(f"{path}: {where} no atom types: pass topology= (a file with types, "
-                                 "e.g. a LAMMPS data file or one of our GSD files) or species=") from None
-            types = ["?"] * self.n_particles
-        self.species = _map_species(types, species, self.n_particles)
-        # DCD's ts.data['step'] is a file offset: trust step numbers only where they are steps
-        self._scan(timestep, is_dump or ext in (".xtc", ".trr", ".h5md"))
+        types = _mda_types(u, path, topology, species)
+        self.species, self.type_map, self.species_swapped = _map_species(types, species, self.n_particles, path)
+        steps, file_times = self._scan()
+        self.times = _check_times(self._times(steps, file_times, timestep), path)
+        if (u.trajectory.units or {}).get("length") == "nm":  # XTC, TRR; H5MD declaring nm
+            _check_reduced_density(self.n_particles, self.box, path, "nm")
 
-    def _scan(self, timestep, has_steps):
-        """One pass: times, box, N; continuity checkpoints when needed."""
-        times, box = [], None
-        img = np.zeros((self.n_particles, 3), dtype=np.int64)
-        prev, ckpts = None, []
+    def _times(self, steps, file_times, timestep):
+        """Times (F,): DCD from its header; step x timestep where the file has steps; else the file's."""
+        from MDAnalysis.coordinates.DCD import DCDReader
+
+        if isinstance(self._u.trajectory, DCDReader):  # ts.time there is in AKMA, ts.data['step'] an offset
+            return _dcd_times(self._u.trajectory._file.header, self.n_frames, timestep, self.path)
+        if timestep is not None and None not in steps:
+            return np.asarray(steps, dtype=float) * float(timestep)
+        if None in file_times:
+            fix = ("pass timestep= (in a data set file: timestep = 0.0025)" if None not in steps else
+                   "convert it to a format that keeps times or step numbers (GSD, a LAMMPS dump, XTC)")
+            raise ValueError(f"{self.path}: the file stores no times: {fix}")
+        return np.asarray(file_times, dtype=float)
+
+    def _scan(self):
+        """One pass: steps and times as stored, box, N; continuity checkpoints."""
+        steps, times, box = [], [], None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # MDAnalysis warns about missing dt on every frame
             try:
@@ -326,18 +749,10 @@ class _MDASource(_Source):
                                          "trajectories are supported")
                     if ts.n_atoms != self.n_particles:
                         raise ValueError(f"{self.path}: the number of particles changes at frame {i}")
-                    step = ts.data.get("step") if has_steps else None
-                    if timestep is not None and step is not None and not isinstance(step, bool):
-                        times.append(int(step) * float(timestep))
-                    else:
-                        times.append(float(ts.time))
-                    if self.mode == "continuity":
-                        x = _check_finite(ts.positions.astype(np.float64), self.path, i)
-                        if prev is not None:
-                            img -= self._jump(prev, x, i)
-                        if i % _CHECKPOINT_EVERY == 0:
-                            ckpts.append(img.copy())
-                        prev = x
+                    step = ts.data.get("step")
+                    steps.append(None if step is None or isinstance(step, bool) else int(step))
+                    times.append(ts.data.get("time"))
+                    self._track(i, _check_finite(ts.positions.astype(np.float64), self.path, i))
             except ValueError as e:
                 if str(e).startswith(self.path):
                     raise
@@ -349,8 +764,8 @@ class _MDASource(_Source):
         if len(times) != self.n_frames:
             raise ValueError(f"{self.path}: {self.n_frames} frames announced but {len(times)} read: "
                              "the file is truncated")
-        self.times = _check_times(times, self.path)
-        self._ckpts, self._state = ckpts, None
+        self._prev = self._img = None
+        return steps, times
 
     def _raw(self, i):
         with warnings.catch_warnings():
@@ -364,62 +779,3 @@ def _base_ext(path):
     if ext in (".gz", ".bz2"):
         ext = os.path.splitext(root)[1]
     return ext
-
-
-def _read_dump(path, fn):
-    """fn(path), turning what a truncated or corrupt (compressed) text file raises into a clear ValueError."""
-    try:
-        return fn(path)
-    except EOFError as e:
-        raise ValueError(f"{path}: the compressed file is truncated ({e}): it was cut short, e.g. by an "
-                         "interrupted copy or write; copy or compress it again from the original") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: cannot read it ({type(e).__name__}: {e}): the file is corrupt or not a "
-                         "LAMMPS dump; copy it again from the original") from None
-
-
-def _check_dump_complete(path):
-    """A LAMMPS dump of fixed N has (N + 9) lines a frame; anything else is truncated or has changing N."""
-    from MDAnalysis.lib.util import anyopen
-
-    with anyopen(path) as f:
-        for _ in range(3):
-            f.readline()
-        line = f.readline()
-        try:
-            n = int(line)
-        except ValueError:
-            raise ValueError(f"{path}: line 4 should be the number of atoms, got {line.strip()[:40]!r}: "
-                             "not a LAMMPS dump (or a corrupt one)") from None
-        lines = 4 + sum(1 for _ in f)
-    if lines % (n + 9):
-        raise ValueError(f"{path}: {lines} lines are not a whole number of frames of {n} particles "
-                         f"({n + 9} lines each): the file is truncated or N changes; "
-                         "cut the partial last frame or rerun")
-
-
-def _dump_convention(path):
-    """(MDAnalysis coordinate convention, unwrap with images?) from the first ATOMS header."""
-    from MDAnalysis.lib.util import anyopen
-
-    with anyopen(path) as f:
-        for _ in range(50):
-            line = f.readline()
-            if not line:
-                break
-            if line.startswith("ITEM: ATOMS"):
-                cols = set(line.split()[2:])
-                break
-        else:
-            cols = set()
-    if not cols:
-        raise ValueError(f"{path}: no 'ITEM: ATOMS' header found; not a LAMMPS dump or empty")
-    if "type" not in cols:
-        raise ValueError(f"{path}: the dump has no 'type' column; write 'id type x y z' (and ix iy iz)")
-    images = {"ix", "iy", "iz"} <= cols
-    for conv, names in (("unwrapped", "xu yu zu"), ("scaled_unwrapped", "xsu ysu zsu"),
-                        ("unscaled", "x y z"), ("scaled", "xs ys zs")):
-        if set(names.split()) <= cols:
-            wrapped = conv in ("unscaled", "scaled")
-            return conv, bool(wrapped and images)
-    raise ValueError(f"{path}: no coordinate columns (x y z, xs ys zs, xu yu zu or xsu ysu zsu) in the dump")

@@ -1,25 +1,28 @@
-"""Reading trajectories: our GSD files directly, everything else through MDAnalysis.
+"""Reading trajectories: GSD with gsd, LAMMPS text dumps with our own reader, everything else
+through MDAnalysis.
 
 :func:`load` returns a lazy :class:`Trajectory`: times, species and box are read
 at once, positions only when asked for (``traj.positions``, a slice
 ``traj[a:b]`` or chunk by chunk with ``traj.iter_chunks(n)``), so a trajectory
 larger than memory streams. Positions are always unwrapped, float64, in the
-file's length unit (sigma_AA for ours; no reader converts units here):
+file's length unit (sigma_AA for ours; no reader converts units here, and files
+whose format stores nm (XTC, TRR) must hold a reduced-unit density):
 
 * from image flags where the file has them (our GSD, HOOMD GSD; LAMMPS dumps
-  with ``ix iy iz``),
-* as stored where the file has unwrapped columns (LAMMPS ``xu yu zu``),
+  with ``ix iy iz``, scaled ``xs ys zs`` or not: x = xs L + ix L),
+* as stored where the file has unwrapped columns (LAMMPS ``xu yu zu``, ``xsu ysu zsu``),
 * otherwise by frame-to-frame minimum-image continuity, which is safe only
   when no particle moves more than a quarter of the box between frames;
   :func:`load` checks that and raises when frames are too far apart.
 
 Precision is the file's: GSD, DCD and MDAnalysis hold float32 positions (XTC keeps three
-decimals). MDAnalysis puts the origin of a LAMMPS dump at the box corner (positions shifted by
--(xlo, ylo, zlo)); a constant shift changes no analysis here.
+decimals); a LAMMPS text dump is read in float64 as written. A LAMMPS dump's positions are
+relative to its box corner (xlo, ylo, zlo); a constant shift changes no analysis here.
 
-Species are 0 = A, 1 = B: type names 'A'/'B' or LAMMPS numeric types 1/2 are
-mapped automatically; anything else needs ``species=`` (an (N,) array or a
-dict {type name: 0 or 1}).
+Species are 0 = A, 1 = B. By default the majority type is A, whatever the types are called
+(LAMMPS 1/2, 'A'/'B', labels): the file must hold exactly two types in about the Kob-Andersen
+80:20 proportion (``X_MAJORITY`` +- ``X_TOL``). Anything else needs ``species=`` (an (N,)
+array, or a dict {type name: 'A'/'B' or 0/1}), which is obeyed as given.
 """
 from __future__ import annotations
 
@@ -27,11 +30,15 @@ import os
 
 import numpy as np
 
-from ._sources import (  # noqa: F401 - MAX_STEP_FRACTION and the sources are part of the namespace
+from ._sources import (  # noqa: F401 - the constants and the sources are part of the namespace
     _DUMP_EXT,
     MAX_STEP_FRACTION,
+    REDUCED_RHO,
+    X_MAJORITY,
+    X_TOL,
     _ArraySource,
     _base_ext,
+    _DumpSource,
     _GSDSource,
     _MDASource,
 )
@@ -47,6 +54,11 @@ class Trajectory:
         Frame times (LJ tau for our files), strictly increasing.
     species : (N,) int32
         0 = A, 1 = B.
+    type_map : dict or None
+        {type name in the file: 0 (A) or 1 (B)} as mapped by :func:`load`; None for arrays.
+    species_swapped : bool
+        True when the default mapping made A the type that comes second ('2', 'B') because it
+        is the majority.
     box : (3,) float64
         Orthorhombic box edge lengths (constant).
     positions : (F, N, 3) float64
@@ -81,6 +93,14 @@ class Trajectory:
     @property
     def species(self):
         return self._src.species.copy()
+
+    @property
+    def type_map(self):
+        return None if self._src.type_map is None else dict(self._src.type_map)
+
+    @property
+    def species_swapped(self):
+        return bool(self._src.species_swapped)
 
     @property
     def box(self):
@@ -146,20 +166,25 @@ def load(path, topology=None, species=None, timestep=None, format=None):  # noqa
     Parameters
     ----------
     path : str or Path
-        Trajectory file: our GSD (``.gsd``, read with gsd), a LAMMPS dump
-        (``.lammpstrj``, ``.dump``, ``.lammpsdump``, optionally gzipped; with
-        ``id type`` and coordinate columns), or any format MDAnalysis reads
-        (DCD, XTC, TRR, H5MD, ... with ``topology``).
+        Trajectory file: our GSD (``.gsd``, read with gsd; HOOMD's too), a LAMMPS text
+        dump (``.lammpstrj``, ``.dump``, ``.lammpsdump``, ``.lammps``, optionally gzip or
+        bzip2 compressed; ``dump atom`` or ``dump custom`` with ``id type`` and coordinates;
+        read by us in one streaming pass, in float64), or any format MDAnalysis reads (DCD,
+        XTC, TRR, H5MD, ... with ``topology`` or ``species``).
     topology : str or Path, optional
-        Topology giving particle types (e.g. a LAMMPS data file, a PDB, or one
-        of our GSD files) for trajectory-only formats.
+        Topology giving particle types (e.g. a LAMMPS data file, a PDB, or one of our GSD
+        files) for trajectory-only formats (DCD, XTC, TRR, H5MD).
     species : (N,) int or dict, optional
-        Override of the species: an array of 0 (A) / 1 (B), or {type name: 0/1}.
+        The species, obeyed as given: an array of 0 (A) / 1 (B), or {type name: 'A'/'B' or
+        0/1} covering every type. Without it the majority type is A, and the file must hold
+        two types in about 80:20 (see the module docstring).
     timestep : float, optional
-        Integration step (tau) for formats that store step numbers (LAMMPS
-        dump, XTC, GSD without 'softlib/time'): times = step x timestep.
+        Integration step (tau). Times are step x timestep for formats that store step numbers
+        (LAMMPS dump, XTC, TRR, H5MD, GSD without 'softlib/time'). A DCD's times are
+        (istart + k nsavc) x delta from its header; ``timestep`` stands in for a missing delta
+        and must agree with a present one.
     format : str, optional
-        MDAnalysis format name when the extension does not tell it.
+        'GSD', 'LAMMPSDUMP' or an MDAnalysis format name when the extension does not tell it.
 
     Returns
     -------
@@ -170,11 +195,25 @@ def load(path, topology=None, species=None, timestep=None, format=None):  # noqa
     FileNotFoundError
         Missing file.
     ValueError
-        Unknown format, changing N, non-orthorhombic or changing box, not two
-        species, frames out of time order, empty or truncated file (also a gzip
-        stream cut short), unsafe unwrapping, and a NaN or inf position (checked
-        in every frame as it is read; the message names the file, frame and particle).
+        Unknown format; changing N, non-orthorhombic, non-periodic or changing box; not two
+        species or, without ``species``, not about 80:20; frames out of time order; times
+        missing (a dump or a DCD without timestep) or disagreeing with ``timestep``; lengths
+        in nm that are not reduced units (XTC, TRR); a LAMMPS dump in other units than lj;
+        H5MD without topology or species; empty or truncated file (also a gzip stream cut
+        short); unsafe unwrapping; and a NaN or inf position (checked in every frame as it is
+        read; the message names the file, frame and particle).
     """
+    path = _checked_path(path, topology, timestep)
+    kind = _kind(path, format)
+    if kind == "GSD":
+        return Trajectory(_GSDSource(path, species, timestep))
+    if kind == "LAMMPSDUMP":
+        return Trajectory(_DumpSource(path, species, timestep))
+    return Trajectory(_MDASource(path, topology, species, timestep, format))
+
+
+def _checked_path(path, topology, timestep):
+    """The path as str, after refusing a missing or empty file, a missing topology and a bad timestep."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no trajectory at {path}: check the path (runs live in "
@@ -183,22 +222,29 @@ def load(path, topology=None, species=None, timestep=None, format=None):  # noqa
         raise ValueError(f"{path} is empty (0 bytes): the run or copy that wrote it did not get to write "
                          "a frame; rerun it or point at the right file")
     if topology is not None and not os.path.exists(os.fspath(topology)):
-        raise FileNotFoundError(f"no topology at {os.fspath(topology)}")
+        raise FileNotFoundError(f"no topology at {os.fspath(topology)}: check the path")
     if timestep is not None and not float(timestep) > 0:
         raise ValueError(f"timestep must be positive, got {timestep}")
-    ext = _base_ext(path)
-    if (format or "").upper() == "GSD" or (format is None and ext == ".gsd"):
-        return Trajectory(_GSDSource(path, species, timestep))
-    if format is None and ext not in _DUMP_EXT:
-        import MDAnalysis as mda
+    return path
 
-        known = set(mda._READERS)
-        if ext.lstrip(".").upper() not in known:
-            raise ValueError(
-                f"{path}: unknown trajectory format {ext!r}; use GSD, a LAMMPS dump (.lammpstrj/.dump), "
-                "or a format MDAnalysis reads (DCD, XTC, TRR, H5MD, ...), or pass format="
-            )
-    return Trajectory(_MDASource(path, topology, species, timestep, format))
+
+def _kind(path, fmt):
+    """'GSD', 'LAMMPSDUMP' or 'MDA' (MDAnalysis) from ``format`` or the extension."""
+    if fmt is not None:
+        return fmt.upper() if fmt.upper() in ("GSD", "LAMMPSDUMP") else "MDA"
+    ext = _base_ext(path)
+    if ext == ".gsd":
+        return "GSD"
+    if ext in _DUMP_EXT:
+        return "LAMMPSDUMP"
+    import MDAnalysis as mda
+
+    if ext.lstrip(".").upper() not in set(mda._READERS):
+        raise ValueError(
+            f"{path}: unknown trajectory format {ext!r}; use GSD, a LAMMPS dump (.lammpstrj/.dump), "
+            "or a format MDAnalysis reads (DCD, XTC, TRR, H5MD, ...), or pass format="
+        )
+    return "MDA"
 
 
 def load_positions(path, frames=None):
