@@ -117,12 +117,12 @@ PRESETS = {
 #: iso-configurational ensembles per preset (notebook 08, ``make propensity``): at each temperature K
 #: starting configurations ``spacing`` tau_alpha apart, M replicas each, every replica ``t_max``
 #: tau_alpha long. The paper preset: T = 0.56 and 0.65 in full (19 x 800 = 15200 A particles; 0.65 to
-#: 3 tau_alpha, 0.56 to 1.5), T = 0.50 as far as two cores go in an hour (4 configurations, to 1.2 tau_alpha).
+#: 3 tau_alpha, 0.56 to 1.5), T = 0.50 as far as two cores go in a session (2 configurations, to tau_alpha).
 PROPENSITY = {
     "quick": {0.80: dict(K=2, M=4, t_max=2.0, spacing=2.0)},
     "paper": {0.65: dict(K=19, M=32, t_max=3.0, spacing=2.0),
               0.56: dict(K=19, M=32, t_max=1.5, spacing=2.0),
-              0.50: dict(K=4, M=32, t_max=1.2, spacing=2.0)},
+              0.50: dict(K=2, M=32, t_max=1.0, spacing=2.0)},
 }
 
 
