@@ -224,3 +224,4 @@ distclean: clean
 	rm -rf $(VENV)
 
 include mk/book.mk
+include mk/sweep.mk
