@@ -75,3 +75,18 @@ def hard_sphere_system(n, rho, n_frames, rng, x_b=0.2):
     species = np.zeros(n, np.int32)
     species[rng.permutation(n)[: int(round(n * x_b))]] = 1
     return frames, species, box
+
+
+def box_crossing_walk(n, n_frames, start, drift, noise, seed):
+    """Unwrapped positions (n_frames, n, 3) of a drifting random walk that crosses a periodic box many times.
+
+    Each particle moves by a fixed vector of length ``drift`` plus Gaussian noise of width ``noise`` per
+    frame (both well below a quarter box, so that the frames can be unwrapped by continuity); ``start``
+    is a callable ``start(rng) -> (n, 3)`` of first positions.
+    """
+    rng = np.random.default_rng(seed)
+    d = rng.normal(size=(n, 3))
+    d *= drift / np.linalg.norm(d, axis=1, keepdims=True)
+    steps = d + rng.normal(0.0, noise, (n_frames, n, 3))
+    steps[0] = start(rng)
+    return np.cumsum(steps, axis=0)

@@ -28,8 +28,8 @@ _GSD_TIME = "log/softlib/time"
 #: number fraction of the majority type that the default species mapping expects (the Kob-Andersen
 #: 80:20 mixture), and its tolerance (N = 24 with 20 A gives 0.833)
 X_MAJORITY, X_TOL = 0.8, 0.05
-#: number densities N/V (per length unit cubed) plausible in reduced units; KA has 1.2 sigma_AA^-3,
-#: the same box in nm from sigma values taken as Angstrom has 1200
+#: number densities N/V (per length unit cubed) accepted as reduced units in files other than GSD; KA has
+#: 1.2 sigma_AA^-3, the same box in nm from sigma values taken as Angstrom 1200, in Angstrom 0.03
 REDUCED_RHO = (0.1, 10.0)
 #: relative tolerance of a timestep in a file against the one given (DCD headers hold float32)
 _DT_RTOL = 1e-5
@@ -153,18 +153,35 @@ def _orthorhombic(dimensions, path, frame):
     return d[:3]
 
 
-def _check_reduced_density(n, box, path, unit):
-    """Refuse N/V outside REDUCED_RHO for a file whose lengths are in a physical ``unit`` (e.g. nm)."""
+def _check_reduced_density(n, box, path, unit=None):
+    """Refuse N/V outside REDUCED_RHO: the lengths are then not sigma_AA.
+
+    Parameters
+    ----------
+    n : int
+        Number of particles.
+    box : (3,) float
+        Box edges in the file's length unit.
+    path : str
+        File named in the message.
+    unit : str, optional
+        The length unit the format stores ('nm' for XTC and TRR); None when the format does not say.
+    """
     rho = n / float(np.prod(box))
     if REDUCED_RHO[0] <= rho <= REDUCED_RHO[1]:
         return
+    if unit == "nm":
+        fix = ("the format stores nm; sigma values taken as Angstrom and converted to nm (MDAnalysis' default) "
+               "come out 0.1x: write the file again with lengths in sigma_AA (MDAnalysis: "
+               "mda.Writer(..., convert_units=False); LAMMPS 'units lj' writes dump xtc in sigma), or divide "
+               "positions and box by sigma_AA in nm")
+    else:
+        fix = ("a run in physical units (LAMMPS 'units real' or 'metal': Angstrom) must be converted: divide "
+               "positions and box by sigma_AA in the file's unit, or rerun with 'units lj'")
     raise ValueError(
-        f"{path}: N/V = {rho:.4g} particles per {unit}^3 is not a density in reduced units (the Kob-Andersen "
-        f"liquid has 1.2 per sigma_AA^3; accepted {REDUCED_RHO[0]}-{REDUCED_RHO[1]}): the format stores lengths "
-        f"in {unit} and these are not sigma_AA (lengths {(1.2 / rho) ** (1 / 3):.3g}x off; 0.1x when sigma values "
-        f"were taken as Angstrom and converted to nm, as MDAnalysis does by default). Write the file again with "
-        f"lengths in sigma_AA (MDAnalysis: mda.Writer(..., convert_units=False); LAMMPS 'units lj' writes dump "
-        f"xtc in sigma), or divide positions and box by sigma_AA expressed in {unit}"
+        f"{path}: N/V = {rho:.4g} particles per {unit or 'length unit'}^3 is not a density in reduced units (the "
+        f"Kob-Andersen liquid has 1.2 per sigma_AA^3; accepted {REDUCED_RHO[0]}-{REDUCED_RHO[1]}), so the lengths "
+        f"are not sigma_AA (they are {(1.2 / rho) ** (1 / 3):.3g}x those of KA's density): {fix}"
     )
 
 
@@ -410,18 +427,20 @@ def _dump_header(f, path, frame):
     Returns ``(None, nbytes)`` at the end of the file, else ``(h, nbytes)`` with h = {'step', 'n',
     'lo' (3,), 'box' (3,) edges, 'columns' [str], and 'time', 'units' when the dump has them}.
     """
-    h, nbytes = {}, 0
+    h, nbytes, started = {}, 0, False
     while True:
         line = f.readline()
         nbytes += len(line)
-        if not line and h:
-            raise ValueError(f"{path}: the file ends inside the header of frame {frame}: it is truncated; "
-                             "cut the partial last frame or copy the file again")
-        if not line:
+        if not line and not started:
             return None, nbytes
+        if not line:
+            raise _truncated_header(path, frame)
         text = line.decode().strip()
-        if not text and not h:
+        if not text and not started:
             continue  # blank lines between frames
+        if not line.endswith(b"\n"):
+            raise _truncated_header(path, frame)
+        started = True
         if not text.startswith("ITEM:"):
             raise ValueError(f"{path}: frame {frame}: expected an 'ITEM:' line, got {text[:60]!r}: not a LAMMPS "
                              "text dump, or a corrupt one (a frame with other than NUMBER OF ATOMS atom lines)")
@@ -431,7 +450,14 @@ def _dump_header(f, path, frame):
             return _checked_header(h, path, frame), nbytes
         rows = [f.readline() for _ in range(3 if item.startswith("BOX BOUNDS") else 1)]
         nbytes += sum(map(len, rows))
+        if not rows[-1].endswith(b"\n"):
+            raise _truncated_header(path, frame)
         _header_item(h, item, [r.decode().split() for r in rows], path, frame)
+
+
+def _truncated_header(path, frame):
+    return ValueError(f"{path}: the file ends inside the header of frame {frame}: it is truncated; cut the "
+                      "partial last frame or copy the file again")
 
 
 def _header_item(h, item, rows, path, frame):
@@ -458,7 +484,8 @@ def _box_bounds(item, rows, path, frame):
     except ValueError:
         v = np.empty((0, 0))
     if "abc" in flags or v.shape not in ((3, 2), (3, 3)):
-        raise ValueError(f"{path}: frame {frame}: cannot read 'ITEM: {item}' {rows}: a general triclinic or "
+        text = " / ".join(map(" ".join, rows))
+        raise ValueError(f"{path}: frame {frame}: cannot read 'ITEM: {item}' ({text}): a general triclinic or "
                          "corrupt box; only orthorhombic boxes (xlo xhi / ylo yhi / zlo zhi) are supported")
     if v.shape[1] == 3 and np.any(v[:, 2] != 0):
         raise ValueError(f"{path}: frame {frame} has a non-orthorhombic (triclinic) box, tilt factors "
@@ -572,7 +599,10 @@ class _DumpSource(_Source):
     def _frame_header(self, h, i):
         """Take N, box and columns from frame 0; later frames must repeat them."""
         if i == 0:
+            if h["n"] < 1:
+                raise ValueError(f"{self.path}: frame 0 has no atoms (NUMBER OF ATOMS {h['n']}): dump the run's atoms")
             self.n_particles, self._lo, self.box = h["n"], h["lo"], as_box(h["box"])
+            _check_reduced_density(self.n_particles, self.box, self.path)
             self._columns, self._layout = h["columns"], _dump_layout(h["columns"], self.path)
             self.mode = "unwrapped" if self._layout.unwrapped else "continuity"
             return
@@ -675,12 +705,24 @@ def _mda_types(u, path, topology, species):
         return np.full(len(u.atoms), "?")
 
 
-def _dcd_times(header, n_frames, timestep, path):
+def _is_dcd(path, fmt):
+    return (fmt or _base_ext(path).lstrip(".")).upper() in ("DCD", "LAMMPS")
+
+
+def _dcd_times(path, timestep):
     """Times (F,) of a DCD's frames from its header: (istart + k nsavc) x delta.
 
     delta is the header's timestep (LAMMPS writes it; HOOMD writes 0): without it ``timestep`` gives it;
     with both they must agree. A header without a frame interval (nsavc = 0) gives no times.
+    MDAnalysis' ts.time is no substitute: it converts delta from AKMA to ps whatever the units.
     """
+    from MDAnalysis.lib.formats.libdcd import DCDFile
+
+    try:
+        with DCDFile(path) as f:
+            header, n_frames = f.header, f.n_frames
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ValueError(f"{path}: cannot read the DCD header ({e}); the file is truncated or corrupt") from None
     istart, nsavc = int(header["istart"]), int(header["nsavc"])
     delta = float(str(np.float32(header["delta"])))  # the float32 field as written: 0.0025, not 0.00249999994
     if nsavc <= 0:
@@ -707,6 +749,7 @@ class _MDASource(_Source):
 
     def __init__(self, path, topology, species, timestep, fmt):
         self.path = path
+        dcd_times = _dcd_times(path, timestep) if _is_dcd(path, fmt) else None  # before MDAnalysis trips on it
         self._u = u = _universe(path, topology, species, fmt)
         self.n_particles = len(u.atoms)
         self.n_frames = len(u.trajectory)
@@ -714,17 +757,17 @@ class _MDASource(_Source):
             raise ValueError(f"{path} has no frames")
         types = _mda_types(u, path, topology, species)
         self.species, self.type_map, self.species_swapped = _map_species(types, species, self.n_particles, path)
+        unit = "nm" if (u.trajectory.units or {}).get("length") == "nm" else None  # XTC, TRR; H5MD saying nm
+        _check_reduced_density(self.n_particles, _orthorhombic(u.trajectory.ts.dimensions, path, 0), path, unit)
         steps, file_times = self._scan()
-        self.times = _check_times(self._times(steps, file_times, timestep), path)
-        if (u.trajectory.units or {}).get("length") == "nm":  # XTC, TRR; H5MD declaring nm
-            _check_reduced_density(self.n_particles, self.box, path, "nm")
+        times = dcd_times if dcd_times is not None else self._times(steps, file_times, timestep)
+        if len(times) != self.n_frames:
+            raise ValueError(f"{path}: the DCD header counts {len(times)} frames but {self.n_frames} were read: "
+                             "the file is truncated or corrupt")
+        self.times = _check_times(times, path)
 
     def _times(self, steps, file_times, timestep):
-        """Times (F,): DCD from its header; step x timestep where the file has steps; else the file's."""
-        from MDAnalysis.coordinates.DCD import DCDReader
-
-        if isinstance(self._u.trajectory, DCDReader):  # ts.time there is in AKMA, ts.data['step'] an offset
-            return _dcd_times(self._u.trajectory._file.header, self.n_frames, timestep, self.path)
+        """Times (F,) of a file other than DCD: step x timestep where it has steps, else its own."""
         if timestep is not None and None not in steps:
             return np.asarray(steps, dtype=float) * float(timestep)
         if None in file_times:

@@ -84,18 +84,12 @@ class RunSource:
         (the 80 % of the Kob-Andersen mixture): the reader's mapping is swapped where needed (``swapped``).
         """
         if schedule not in self._open:
-            from ..io.trajectory import Trajectory, load
+            from ..io.trajectory import load
 
             path = self.path(schedule)
             cached = self.cache_dir is not None and not str(path).lower().endswith(".gsd")
             tr = self._cached(schedule) if cached else load(path, species=self.species, timestep=self.timestep)
-            if self.species is None and self.kind == "dataset":
-                sp = np.asarray(tr.species)
-                if np.sum(sp == 0) < np.sum(sp == 1):
-                    swapped = (1 - sp).astype(np.int32)
-                    tr = (Trajectory.from_arrays(tr.positions, swapped, tr.box, tr.times) if cached
-                          else load(path, species=swapped, timestep=self.timestep))
-                    self.swapped = True
+            self.swapped = self.swapped or tr.species_swapped  # load makes the majority type A
             self._open[schedule] = tr
         return self._open[schedule]
 
@@ -107,7 +101,7 @@ class RunSource:
 
         d = self.cache_dir
         key = json.loads(json.dumps({**_file_key(self.path(schedule)), "timestep": self.timestep,
-                                     "species": self.species}))
+                                     "species": self.species, "reader": 2}))
         key_path, npy, meta = d / f"{schedule}.key.json", d / f"{schedule}.positions.npy", d / f"{schedule}.meta.npz"
         if not (key_path.exists() and npy.exists() and meta.exists()
                 and json.loads(key_path.read_text()) == key):
@@ -123,12 +117,14 @@ class RunSource:
             del out
             tmp_meta = d / f"{schedule}.meta.{os.getpid()}.npz"
             with open(tmp_meta, "wb") as f:
-                np.savez(f, times=np.asarray(tr.times), species=np.asarray(tr.species), box=np.asarray(tr.box))
+                np.savez(f, times=np.asarray(tr.times), species=np.asarray(tr.species), box=np.asarray(tr.box),
+                         swapped=tr.species_swapped)
             os.replace(tmp, npy)
             os.replace(tmp_meta, meta)
             atomic_write_bytes(key_path, json.dumps(key).encode())  # last: marks the cache complete
         with np.load(meta) as m:
             times, species, box = m["times"], m["species"], m["box"]
+            self.swapped = self.swapped or bool(m["swapped"])
         return Trajectory.from_arrays(np.load(npy, mmap_mode="r"), species, box, times)
 
     @property

@@ -9,6 +9,8 @@ import pytest
 from softlib.io import gsd as gsdio
 from softlib.io import trajectory as tr
 
+import helpers
+
 N, L, F = 40, 4.0, 150
 BOX = np.array([L, L, L])
 
@@ -16,12 +18,7 @@ BOX = np.array([L, L, L])
 @pytest.fixture(scope="module")
 def walk():
     """A random walk that crosses the periodic box many times (steps well below L/4)."""
-    rng = np.random.default_rng(7)
-    drift = rng.normal(size=(N, 3))
-    drift *= 0.12 / np.linalg.norm(drift, axis=1, keepdims=True)
-    steps = drift + rng.normal(0.0, 0.06, (F, N, 3))
-    steps[0] = rng.uniform(-L / 2, L / 2, (N, 3))
-    pos = np.cumsum(steps, axis=0)
+    pos = helpers.box_crossing_walk(N, F, lambda rng: rng.uniform(-L / 2, L / 2, (N, 3)), 0.12, 0.06, 7)
     species = np.zeros(N, dtype=np.int32)
     species[32:] = 1
     assert np.median(np.abs(pos[-1] - pos[0]).max(axis=1)) > 2 * L  # most cross the box several times
