@@ -60,3 +60,11 @@ def test_incomplete_ensembles_are_named_and_none_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="make PRESET=quick ensembles"):
         pres.complete_temperatures(lay, [0.8], say=said.append)
     assert "0 replicas written" in said[0]
+
+
+def test_the_published_tau_alpha_is_read_on_our_grid_only_where_it_reaches():
+    r = {"times": np.array([1.0, 8.0, 16.0, 22.6]), "corr": {"S": {"pearson": np.array([0.1, 0.2, 0.3, 0.4])}}}
+    # 0.65 is nearest to the published 0.64 (tau 16.5): the grid point 16.0 is read
+    assert pres.at_published_tau_alpha({0.65: r}) == [(0.65, 0.64, 16.5, 16.0, {"S": 0.3})]
+    # at 0.56 their tau_alpha (52) lies beyond this grid: no row
+    assert pres.at_published_tau_alpha({0.56: r}) == []
