@@ -59,6 +59,9 @@ MD_STAGES = ("melt", "equilibrate", "production")
 THERMO_COLUMNS = ("stage", "step", "time", "T", "e_pot", "e_kin", "pressure", "e_conserved")
 #: Verlet skin (sigma_AA) of both engines; a plan's box must exceed 2 (r_c + skin / 2)
 SKIN = 0.3
+#: engine names recorded by earlier softlib versions -> today's name (the numba engine moved from softlib.md
+#: to softlib.engine.md; its runs are the same)
+ENGINE_ALIASES = {"softlib.md": "softlib.engine.md"}
 STATE_FILE = "checkpoint.json"
 RUN_FILE = "run.json"
 
@@ -143,7 +146,7 @@ def _check_recorded(outdir, path, recorded, plan, engine):
     want, got = _plan_json(plan), recorded["plan"]
     diff = [f"{k}: {got.get(k)!r} in the folder, {want.get(k)!r} in the plan"
             for k in sorted(set(want) | set(got)) if got.get(k) != want.get(k)]
-    if recorded.get("engine") not in (None, engine):
+    if ENGINE_ALIASES.get(recorded.get("engine"), recorded.get("engine")) not in (None, engine):
         diff.append(f"engine: {recorded['engine']!r} in the folder, {engine!r} now")
     if diff:
         raise ValueError(f"{outdir} holds a run of a different plan ({path.name}: "

@@ -83,6 +83,22 @@ def test_finished_numba_folder_refuses_another_plan(numba_run):
     assert md.simulate(tiny_plan(), out, progress=False) == res  # the same plan: returned
 
 
+def test_a_run_of_the_numba_engine_under_its_old_module_name_is_accepted(numba_run, tmp_path):
+    """Runs recorded as 'softlib.md' (the engine before it moved to softlib.engine.md) are the same engine's."""
+    import shutil
+
+    out, res = numba_run
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    info = json.loads((old / "run.json").read_text())
+    (old / "run.json").write_text(json.dumps({**info, "engine": "softlib.md"}))
+    assert md.simulate(tiny_plan(), old, progress=False)["engine"] == "softlib.md"
+    from softlib.engine import lammps
+
+    with pytest.raises(ValueError, match="engine: 'softlib.md' in the folder, 'lammps'"):
+        lammps.simulate(tiny_plan(), old)
+
+
 def test_finished_lammps_folder_refuses_another_plan_and_engine(lammps_run, numba_run):
     from softlib.engine import lammps
 
