@@ -181,7 +181,7 @@ def comparison_rows(rear, fits, selective_reason, trend, shown, labels, equil, c
         ("Fig. 5(d): Delta E falls with S", "yes",
          f"slope {sig(trend['S']['slope'], 2)} +- {sig(trend['S']['slope_err'], 1)}, R^2 {trend['S']['r2']:.2f}",
          f"fit over {labels[shown]}"),
-        ("Fig. 5(d) inset: Delta E linear in 1/S", "linear, deviations at small S",
+        ("Fig. 5(d), right panel: Delta E linear in 1/S", "linear, deviations at small S",
          f"R^2 {trend['inv_S']['r2']:.2f}", ""),
         ("tau_alpha at the lowest T", "700 at T = 0.47", f"{sig(low['tau_alpha'], 2)} at T = {T_low:.2f}",
          "F_s(q = 7.25) = 1/e, A particles, dense frames, mean of the samples; per sample ("
