@@ -525,7 +525,33 @@ def headline(preset, data_dir):
         "predictors_table": table,
         "predictors_T": predictors_t,
         "comparison": comparison_body(Path(data_dir) / preset / "COMPARISON.md"),
+        "propensity": _propensity(_read_json(data_dir, preset, "propensity.json", required=False)),
     }
+
+
+def _propensity(prop):
+    """The landing page's sentence on notebook 08 (Pearson with the propensity at tau_alpha), or a pointer."""
+    if not prop:
+        return ("Notebook 08 (the dynamic propensity of iso-configurational ensembles) has not been run for this "
+                "preset: `make propensity` runs it.")
+    at, ceil = prop["at_tau_alpha"], prop["ceiling"]
+    rows = ["| $T$ | A particles | $S$ | coarse-grained $S$ | SVM softness | ceiling |", "| --- | --- | --- | --- | --- | --- |"]
+    for k in sorted(ceil, key=float):
+        cell = [f"{at[n][k]:+.2f}" if n in at and at[n].get(k) is not None else "n/a" for n in ("S", "S_cg", "S_ML")]
+        rows.append(f"| {float(k):.2f} | {prop['n_a_particles'][k]} | " + " | ".join(cell) + f" | {ceil[k]:.2f} |")
+    return "\n".join(rows)
+
+
+def landing_figure(preset, fig_dir, src, name="fig_softness_field"):
+    """Copy ``<fig_dir>/<preset>/<name>.png`` into the build sources; the Markdown that shows it, or a pointer."""
+    png = Path(fig_dir) / preset / f"{name}.png"
+    if src is None or not png.exists():
+        return f"(The figure `{name}.png` is drawn by notebook 05; it is not in `{png.parent}` yet.)"
+    shutil.copyfile(png, Path(src) / f"landing_{name}.png")
+    return (f"```{{figure}} landing_{name}.png\n:width: 100%\n\nThe softness field in real space at the lowest "
+            "temperature (notebook 05): a slab of the liquid, each A particle coloured by $S$, the particles "
+            "that rearrange within the next $\\tau_\\alpha$ ringed; right, the same slab a few $\\tau_\\alpha$ "
+            "later.\n```")
 
 
 def render_template(template, values):
@@ -559,7 +585,7 @@ def landing(preset, data_dir, src=None, toc="", template=None):
     data_dir : path-like
         The data root holding ``<preset>/results.json`` and its siblings.
     src : path-like, optional
-        The build sources: ``{{nb02}}`` ... ``{{nb07}}`` link to the notebooks found there, and
+        The build sources: ``{{nb02}}`` ... ``{{nb09}}`` link to the notebooks found there, and
         name them without a link where they are absent.
     toc : str
         The toctrees (:func:`toctrees`), put where the template says ``{{toc}}``.
@@ -573,6 +599,7 @@ def landing(preset, data_dir, src=None, toc="", template=None):
     template = Path(template) if template else BOOK / "landing.md"
     values = headline(preset, data_dir)
     values.update(notebook_links(src))
+    values["field_figure"] = landing_figure(preset, Path(data_dir).parent / "figures", src)
     values["toc"] = toc
     return render_template(template.read_text(), values)
 
@@ -591,7 +618,7 @@ def notebook_links(src):
         For 01 the link goes to the chapter of the simulations (or the single run).
     """
     links = {}
-    for n in range(1, 8):
+    for n in range(1, 10):
         folder = Path(src) / "notebooks" if src else None
         pages = sorted(folder.glob(f"0{n}_*.md")) + sorted(folder.glob(f"0{n}_*.ipynb")) if folder else []
         name = f"notebook 0{n}"

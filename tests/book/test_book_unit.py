@@ -171,3 +171,22 @@ def test_remote_references_finds_scripts_and_fonts_but_not_links(tmp_path):
     (tmp_path / "_static" / "a.css").write_text("@font-face { src: url('https://fonts.example/f.woff2'); }")
     found = book.remote_references(tmp_path)
     assert len(found) == 2 and found[0].startswith("page.html") and found[1].startswith("_static/a.css")
+
+
+def test_landing_page_propensity_table_and_field_figure(tmp_path):
+    from softlib.pipeline import book
+
+    prop = {"at_tau_alpha": {"S": {"0.650": 0.18, "0.560": 0.21}, "S_ML": {"0.650": 0.31}},
+            "ceiling": {"0.650": 0.89, "0.560": 0.9}, "n_a_particles": {"0.650": 15200, "0.560": 15200}}
+    text = book._propensity(prop)
+    assert "| 0.56 | 15200 | +0.21 | n/a | n/a | 0.90 |" in text
+    assert "| 0.65 | 15200 | +0.18 | n/a | +0.31 | 0.89 |" in text
+    assert "make propensity" in book._propensity(None)
+    figs, src = tmp_path / "figures" / "paper", tmp_path / "src"
+    src.mkdir()
+    assert "not in" in book.landing_figure("paper", tmp_path / "figures", src)
+    figs.mkdir(parents=True)
+    (figs / "fig_softness_field.png").write_bytes(b"png")
+    md = book.landing_figure("paper", tmp_path / "figures", src)
+    assert md.startswith("```{figure} landing_fig_softness_field.png")
+    assert (src / "landing_fig_softness_field.png").read_bytes() == b"png"
