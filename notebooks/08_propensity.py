@@ -167,7 +167,8 @@ for T, pT, tau, t, vals in pres.at_published_tau_alpha(per_T):
           + ", ".join(f"{n} {v:+.2f}" for n, v in vals.items()))
 for name in ("S", "S_cg", "S_ML"):
     if name in names and len(rows) > 1:
-        trend = {1: "grows", -1: "falls", 0: "is not monotonic"}[pres.grows_on_cooling(rows, name)]
+        trend = {1: "grows", -1: "falls", 0: "does not change beyond 2 standard errors"}[
+            pres.grows_on_cooling(rows, name)]
         print(f"|Pearson| of {name} at tau_alpha {trend} on cooling")
 
 # %%

@@ -162,13 +162,17 @@ def table_rows(per_T):
     return rows
 
 
-def grows_on_cooling(rows, name):
-    """+1 / -1 / 0: |Pearson at tau_alpha| of ``name`` rises / falls / is not monotonic as T falls."""
-    v = [abs(r["pearson"][name]) for r in sorted(rows, key=lambda r: -r["T"]) if name in r["pearson"]]
-    if len(v) < 2:
+def grows_on_cooling(rows, name, z=2.0):
+    """+1 / -1 / 0: |Pearson at tau_alpha| of ``name`` rises / falls as T falls, by more than ``z`` combined
+    standard errors at every step; 0 when any step is within the errors or the trend changes sign."""
+    r = [r for r in sorted(rows, key=lambda r: -r["T"]) if name in r["pearson"]]
+    if len(r) < 2:
         return 0
-    d = np.diff(v)
-    return 1 if np.all(d > 0) else (-1 if np.all(d < 0) else 0)
+    d = np.diff([abs(x["pearson"][name]) for x in r])
+    e = np.hypot([x["error"][name] for x in r[:-1]], [x["error"][name] for x in r[1:]])
+    if np.all(d > z * e):
+        return 1
+    return -1 if np.all(d < -z * e) else 0
 
 
 def propensity_result(preset, per_T, plans, params):

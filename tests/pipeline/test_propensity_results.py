@@ -68,3 +68,12 @@ def test_the_published_tau_alpha_is_read_on_our_grid_only_where_it_reaches():
     assert pres.at_published_tau_alpha({0.65: r}) == [(0.65, 0.64, 16.5, 16.0, {"S": 0.3})]
     # at 0.56 their tau_alpha (52) lies beyond this grid: no row
     assert pres.at_published_tau_alpha({0.56: r}) == []
+
+
+def test_a_trend_on_cooling_must_exceed_the_errors():
+    def row(T, v, e):
+        return {"T": T, "pearson": {"S": v}, "error": {"S": e}}
+
+    assert pres.grows_on_cooling([row(0.65, 0.182, 0.012), row(0.56, 0.183, 0.010)], "S") == 0
+    assert pres.grows_on_cooling([row(0.65, 0.18, 0.01), row(0.56, 0.25, 0.01)], "S") == 1
+    assert pres.grows_on_cooling([row(0.65, 0.31, 0.01), row(0.56, 0.25, 0.01), row(0.5, 0.2, 0.01)], "S") == -1
