@@ -106,7 +106,8 @@ ctx.savefig(fig, "propensity_distribution")
 # %% [markdown]
 # ## Correlation with the propensity against time
 #
-# Eq. (P2) for every predictor of notebook 07 (error bars: standard error over the K configurations),
+# Eq. (P2) for every predictor of notebook 07 (error bars: standard error over the K configurations; with
+# fewer than 5 configurations no error is quoted, `nan`: the spread of two or three is no estimate),
 # and the finite-ensemble ceiling (dashed). Positive correlation means: larger value, more mobile.
 # The theory softness $S$ should correlate positively; $\beta\Phi_r$ ranks particles as $S$ does
 # (Eq. 7 is monotonic where it applies), so its correlation has the same sign and nearly the same size.
@@ -167,7 +168,8 @@ for T, pT, tau, t, vals in pres.at_published_tau_alpha(per_T):
           + ", ".join(f"{n} {v:+.2f}" for n, v in vals.items()))
 for name in ("S", "S_cg", "S_ML"):
     if name in names and len(rows) > 1:
-        trend = {1: "grows", -1: "falls", 0: "does not change beyond 2 standard errors"}[
+        trend = {1: "grows", -1: "falls", 0: "does not change beyond 2 standard errors",
+                 None: "cannot be judged (a temperature has too few configurations for an error)"}[
             pres.grows_on_cooling(rows, name)]
         print(f"|Pearson| of {name} at tau_alpha {trend} on cooling")
 

@@ -18,7 +18,10 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.stats import rankdata
 
-__all__ = ["pearson", "correlations", "ceiling", "coarse_grain"]
+__all__ = ["pearson", "correlations", "ceiling", "coarse_grain", "MIN_CONFIGURATIONS"]
+
+#: fewest configurations whose spread of per-configuration correlations is quoted as an error
+MIN_CONFIGURATIONS = 5
 
 
 def pearson(x, y, axis=-1):
@@ -59,7 +62,8 @@ def correlations(values, propensity):
     dict
         ``pearson``, ``spearman`` (n_t,): over the K n particles pooled; ``pearson_per_config``
         (K, n_t); ``pearson_error`` (n_t,): standard error of the mean of the per-configuration
-        correlations (NaN for K = 1).
+        correlations; NaN for fewer than :data:`MIN_CONFIGURATIONS` configurations, whose spread is no
+        error estimate.
     """
     values, propensity = _check(values, propensity)
     K, n_t, n = propensity.shape
@@ -68,7 +72,7 @@ def correlations(values, propensity):
     per = pearson(values[:, None, :], propensity)
     rx = rankdata(values.ravel())
     ry = rankdata(y, axis=1)
-    err = per.std(axis=0, ddof=1) / np.sqrt(K) if K > 1 else np.full(n_t, np.nan)
+    err = per.std(axis=0, ddof=1) / np.sqrt(K) if K >= MIN_CONFIGURATIONS else np.full(n_t, np.nan)
     return {"pearson": pearson(x, y), "spearman": pearson(np.broadcast_to(rx, y.shape), ry),
             "pearson_per_config": per, "pearson_error": err}
 

@@ -164,12 +164,15 @@ def table_rows(per_T):
 
 def grows_on_cooling(rows, name, z=2.0):
     """+1 / -1 / 0: |Pearson at tau_alpha| of ``name`` rises / falls as T falls, by more than ``z`` combined
-    standard errors at every step; 0 when any step is within the errors or the trend changes sign."""
+    standard errors at every step; 0 when any step is within the errors or the trend changes sign; None when a
+    temperature has no error (too few configurations) and the trend cannot be judged."""
     r = [r for r in sorted(rows, key=lambda r: -r["T"]) if name in r["pearson"]]
     if len(r) < 2:
         return 0
     d = np.diff([abs(x["pearson"][name]) for x in r])
     e = np.hypot([x["error"][name] for x in r[:-1]], [x["error"][name] for x in r[1:]])
+    if not np.all(np.isfinite(e)):
+        return None
     if np.all(d > z * e):
         return 1
     return -1 if np.all(d < -z * e) else 0

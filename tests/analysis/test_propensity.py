@@ -9,7 +9,7 @@ import helpers
 
 
 def test_correlations_match_scipy_pooled_and_per_configuration(rng):
-    K, n_t, n = 3, 4, 50
+    K, n_t, n = 5, 4, 50
     x = rng.normal(size=(K, n))
     y = 0.5 * x[:, None, :] + rng.normal(size=(K, n_t, n)) * np.arange(1, n_t + 1)[None, :, None]
     out = pp.correlations(x, y)
@@ -60,3 +60,9 @@ def test_coarse_grain_against_brute_force():
     np.testing.assert_array_equal(pp.coarse_grain(vals, x, box, a, 0.0), vals)
     # a constant field stays constant
     np.testing.assert_allclose(pp.coarse_grain(np.ones(a.size), x, box, a, 2.0), 1.0)
+
+
+def test_no_error_is_quoted_from_fewer_than_five_configurations(rng):
+    x = rng.normal(size=(2, 30))
+    out = pp.correlations(x, x[:, None, :] + rng.normal(size=(2, 3, 30)))
+    assert np.all(np.isnan(out["pearson_error"])) and np.all(np.isfinite(out["pearson"]))

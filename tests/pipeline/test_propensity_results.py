@@ -77,3 +77,5 @@ def test_a_trend_on_cooling_must_exceed_the_errors():
     assert pres.grows_on_cooling([row(0.65, 0.182, 0.012), row(0.56, 0.183, 0.010)], "S") == 0
     assert pres.grows_on_cooling([row(0.65, 0.18, 0.01), row(0.56, 0.25, 0.01)], "S") == 1
     assert pres.grows_on_cooling([row(0.65, 0.31, 0.01), row(0.56, 0.25, 0.01), row(0.5, 0.2, 0.01)], "S") == -1
+
+    assert pres.grows_on_cooling([row(0.65, 0.18, 0.01), row(0.5, 0.3, float("nan"))], "S") is None
