@@ -372,16 +372,23 @@ class Target:
         return cls(name, preset, dataset or None, *(Path(p).absolute() for p in (build_root, data_root, fig_root)))
 
     @property
+    def layout(self):
+        """The main build's :class:`softlib.pipeline.layout.Layout` (all its paths)."""
+        from .layout import Layout
+
+        return Layout(self.name, self.build_root, self.data_root, self.fig_root)
+
+    @property
     def build(self):
-        return self.build_root / self.name
+        return self.layout.build
 
     @property
     def data(self):
-        return self.data_root / self.name
+        return self.layout.data
 
     @property
     def figures(self):
-        return self.fig_root / self.name
+        return self.layout.figures
 
     def folder(self, sweep):
         """``<build>/<name>/sweeps/<sweep>``: the points' folders."""
@@ -408,28 +415,35 @@ class Point:
     target_name: str
 
     @property
+    def layout(self):
+        """The point's own :class:`softlib.pipeline.layout.Layout` (build, data, figures under its folder)."""
+        from .layout import Layout
+
+        return Layout(self.target_name, self.folder / "build", self.folder / "data", self.folder / "figures")
+
+    @property
     def build_dir(self):
-        return self.folder / "build"
+        return self.layout.build_dir
 
     @property
     def data_dir(self):
-        return self.folder / "data"
+        return self.layout.data_dir
 
     @property
     def fig_dir(self):
-        return self.folder / "figures"
+        return self.layout.fig_dir
 
     @property
     def build(self):
-        return self.build_dir / self.target_name
+        return self.layout.build
 
     @property
     def data(self):
-        return self.data_dir / self.target_name
+        return self.layout.data
 
     @property
     def results(self):
-        return self.data / "results.json"
+        return self.layout.json("results")
 
     def executed(self, stage):
         return self.build / "nb" / f"{stage}.ipynb"
