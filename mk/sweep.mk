@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------- sweeps
-# A grid over notebook parameters (softlib/pipeline/sweep.py; included at the end of the Makefile).
+# A grid over notebook parameters (softlib/pipeline/sweep/; included at the end of the Makefile).
 #
 #   make sweep SWEEP=sweeps/window.toml     every point of the grid on the build of PRESET (or DATASET=my.toml),
 #                                           then notebook 09 on every table of <data>/<name>/sweeps
