@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------- book
-# The executed paper as a static HTML site (softlib/pipeline/book.py; included by the Makefile).
+# The executed paper as a static HTML site (softlib/pipeline/book/; included by the Makefile).
 #
 #   make book                 build/book/index.html from the committed notebooks of book/paper
 #   make book BOOK_PRESET=quick   the same for book/quick
