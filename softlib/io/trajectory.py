@@ -30,6 +30,8 @@ import os
 
 import numpy as np
 
+from ._lammps_dump import _DumpSource
+from ._mda import _MDASource
 from ._sources import (  # noqa: F401 - the constants and the sources are part of the namespace
     _DUMP_EXT,
     MAX_STEP_FRACTION,
@@ -38,9 +40,7 @@ from ._sources import (  # noqa: F401 - the constants and the sources are part o
     X_TOL,
     _ArraySource,
     _base_ext,
-    _DumpSource,
     _GSDSource,
-    _MDASource,
 )
 
 

@@ -10,7 +10,7 @@ import gsd.hoomd
 import numpy as np
 import pytest
 
-from softlib.io import _sources
+from softlib.io import _lammps_dump
 from softlib.io import trajectory as tr
 
 import helpers
@@ -298,8 +298,8 @@ def test_gzipped_dump_is_streamed_and_scanned_once(tmp_path, monkeypatch):
             np.savetxt(f, np.c_[np.arange(1, n + 1), types, x[k]], fmt=["%d", "%d", "%.6f", "%.6f", "%.6f"])
     text_size = len(gzip.decompress(path.read_bytes()))
     opened = []
-    real_open = _sources._open_bytes
-    monkeypatch.setattr(_sources, "_open_bytes", lambda p: opened.append(p) or real_open(p))
+    real_open = _lammps_dump._open_bytes
+    monkeypatch.setattr(_lammps_dump, "_open_bytes", lambda p: opened.append(p) or real_open(p))
     tracemalloc.start()
     t = tr.load(path, timestep=DT)
     _, peak_load = tracemalloc.get_traced_memory()
