@@ -25,9 +25,9 @@
 # energy cost of that displacement is set by the partial structure factors
 # $S_{uv}(q)$ and the matrix of direct correlation functions $\mathbf C(q) = \mathbf 1 - \mathbf S(q)^{-1}$:
 #
-# $$\beta\Phi(\Delta r) = -\frac{1}{2\pi^2}\int_0^{q_{max}} q^2\,dq\;
-#   \sum_{uv} C_{uv}(q)\,\sqrt{x_u x_v}\,\big[S_{uv}(q)-\delta_{uv}\big]\;e^{-q^2\Delta r^2/6}.
-#   \qquad (3)$$
+# $$\begin{aligned}\beta\Phi(\Delta r) = -\frac{1}{2\pi^2}\int_0^{q_{max}} q^2\,dq\;
+#   &\sum_{uv} C_{uv}(q)\,\sqrt{x_u x_v}\\
+#   &\times\big[S_{uv}(q)-\delta_{uv}\big]\;e^{-q^2\Delta r^2/6}.\end{aligned} \qquad (3)$$
 #
 # The Gaussian factor is the Debye–Waller-like smearing of a particle spread over a distance
 # $\Delta r$; at $\Delta r = 0$ it is one and the potential reaches its minimum, the depth
